@@ -1,0 +1,5 @@
+"""`python -m troubleflow` runs the CLI."""
+
+from troubleflow.cli import main
+
+main()

@@ -1,0 +1,202 @@
+"""What the v4 and v5 representations share: the interface, date format, event names, validation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from troubleflow.domain.events import EventKind
+from troubleflow.domain.status import parse_status
+from troubleflow.domain.ticket import Note, Ref, TroubleTicket
+from troubleflow.errors import InvalidInput
+from troubleflow.storage.hubs import Subscription
+from troubleflow.storage.outbox import OutboxEvent
+
+EVENT_TYPES: dict[str, str] = {
+    EventKind.CREATED: "TroubleTicketCreateEvent",
+    EventKind.ATTRIBUTES_CHANGED: "TroubleTicketAttributeValueChangeEvent",
+    EventKind.STATUS_CHANGED: "TroubleTicketStatusChangeEvent",
+    EventKind.RESOLVED: "TroubleTicketResolvedEvent",
+    EventKind.INFORMATION_REQUIRED: "TroubleTicketInformationRequiredEvent",
+    EventKind.DELETED: "TroubleTicketDeleteEvent",
+}
+EVENT_TITLES: dict[str, str] = {
+    EventKind.CREATED: "Trouble ticket created",
+    EventKind.ATTRIBUTES_CHANGED: "Trouble ticket attributes changed",
+    EventKind.STATUS_CHANGED: "Trouble ticket status changed",
+    EventKind.RESOLVED: "Trouble ticket resolved",
+    EventKind.INFORMATION_REQUIRED: "Trouble ticket needs information",
+    EventKind.DELETED: "Trouble ticket deleted",
+}
+# Domain attribute name → TMF wire name, for fieldPath and for messages.
+WIRE_NAMES: dict[str, str] = {
+    "type_name": "@type", "base_type": "@baseType", "schema_location": "@schemaLocation",
+}
+
+
+class Representation(Protocol):
+    version: str
+    identity_keys: frozenset[str]
+    server_owned: frozenset[str]
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    resource_model: type[BaseModel]
+    hub_input_model: type[BaseModel]
+    hub_model: type[BaseModel]
+
+    def render(self, ticket: TroubleTicket, href: str) -> dict[str, Any]: ...
+    def parse(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def domain_path(self, wire: tuple[str, ...]) -> tuple[str, ...]: ...
+    def render_hub(self, sub: Subscription, href: str) -> dict[str, Any]: ...
+    def envelope(self, event: OutboxEvent, ticket: TroubleTicket, href: str) -> dict[str, Any]: ...
+
+
+def fmt(value: datetime) -> str:
+    """RFC 3339 UTC with milliseconds, as in the TMF examples: 2024-05-31T07:34:45.968Z."""
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def wire_name(domain_name: str) -> str:
+    if domain_name in WIRE_NAMES:
+        return WIRE_NAMES[domain_name]
+    head, *rest = domain_name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+def validate(model: type[BaseModel], body: Any) -> Any:
+    """Validate a wire body; a failure becomes InvalidInput naming the first offending attribute."""
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        msg = "is mandatory" if first["type"] == "missing" else first["msg"].lower()
+        raise InvalidInput(f"'{where}' {msg}", field=where) from None
+
+
+def put(out: dict[str, Any], key: str, value: Any) -> None:
+    """Omit absent optional attributes instead of emitting null (tmf-apis.md §9.8)."""
+    if value is None or value == [] or value == {}:
+        return
+    out[key] = fmt(value) if isinstance(value, datetime) else value
+
+
+def model_extras(model: BaseModel) -> dict[str, Any]:
+    """Unknown attributes plus @baseType/@schemaLocation: kept verbatim on the part."""
+    extra = dict(model.model_extra or {})
+    for attr, key in (("base_type", "@baseType"), ("schema_location", "@schemaLocation")):
+        value = getattr(model, attr, None)
+        if value is not None:
+            extra[key] = value
+    return extra
+
+
+def note_from(model: Any) -> Note:
+    return Note(id=model.id, text=model.text, author=model.author, date=model.date, type_name=model.type_,
+                extra=model_extras(model))
+
+
+def render_note(note: Note, default_type: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    put(out, "@type", note.type_name or default_type)
+    put(out, "id", note.id)
+    put(out, "author", note.author)
+    put(out, "date", note.date)
+    put(out, "text", note.text)
+    out.update(note.extra)
+    return out
+
+
+def render_ref(ref: Ref, *, role_key: str | None = "role") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    put(out, "id", ref.id)
+    put(out, "href", ref.href)
+    put(out, "name", ref.name)
+    if role_key:
+        put(out, role_key, ref.role)
+    put(out, "@referredType", ref.referred_type)
+    for key, value in ref.extra.items():
+        out.setdefault(key, value)
+    return out
+
+
+def opaque(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def common_fields(m: Any) -> dict[str, Any]:
+    """Domain values for the attributes both versions spell the same way."""
+    values: dict[str, Any] = {
+        "name": m.name, "description": m.description, "severity": m.severity, "ticket_type": m.ticket_type,
+        "priority": m.priority, "status_change_reason": m.status_change_reason,
+        "requested_resolution_date": m.requested_resolution_date,
+        "expected_resolution_date": m.expected_resolution_date, "resolution_date": m.resolution_date,
+        "note": [note_from(n) for n in m.note or []],
+        "attachment": [opaque(a) for a in m.attachment or []],
+        "extensions": dict(m.model_extra or {}),
+    }
+    if m.status is not None:
+        values["status"] = parse_status(m.status)
+    for attr in ("type_name", "base_type", "schema_location"):
+        src = {"type_name": "type_", "base_type": "base_type", "schema_location": "schema_location"}[attr]
+        if getattr(m, src) is not None:
+            values[attr] = getattr(m, src)
+    return values
+
+
+def render_common(t: TroubleTicket, href: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": t.id, "href": href, "@type": t.type_name}
+    put(out, "@baseType", t.base_type)
+    put(out, "@schemaLocation", t.schema_location)
+    put(out, "name", t.name)
+    out["description"] = t.description
+    out["severity"] = t.severity
+    out["ticketType"] = t.ticket_type
+    put(out, "priority", t.priority)
+    out["status"] = t.status.value
+    put(out, "statusChangeDate", t.status_change_date)
+    put(out, "statusChangeReason", t.status_change_reason)
+    put(out, "creationDate", t.creation_date)
+    put(out, "lastUpdate", t.last_update)
+    put(out, "requestedResolutionDate", t.requested_resolution_date)
+    put(out, "expectedResolutionDate", t.expected_resolution_date)
+    put(out, "resolutionDate", t.resolution_date)
+    return out
+
+
+def envelope_common(event: OutboxEvent, ticket_doc: dict[str, Any]) -> dict[str, Any]:
+    event_type = EVENT_TYPES[event.kind]
+    return {
+        "eventId": event.event_id,
+        "eventTime": fmt(event.occurred_at),
+        "eventType": event_type,
+        "correlationId": event.ticket_id,
+        "domain": "troubleTicket",
+        "title": EVENT_TITLES[event.kind],
+        "description": _describe(event, ticket_doc),
+        "priority": ticket_doc.get("priority") or "",
+        "event": {"troubleTicket": ticket_doc},
+    }
+
+
+def _describe(event: OutboxEvent, ticket_doc: dict[str, Any]) -> str:
+    text = f"{EVENT_TITLES[event.kind]}: {event.ticket_id}"
+    if event.kind in {EventKind.STATUS_CHANGED, EventKind.RESOLVED}:
+        text += f" is now {ticket_doc.get('status')}"
+    if event.fields:
+        text += " (" + ", ".join(wire_name(f) for f in event.fields) + ")"
+    if event.reason:
+        text += f"; reason: {event.reason}"
+    return text

@@ -1,0 +1,309 @@
+"""The `troubleflow` command: serve, worker, db, ticket, hub, outbox. Same use cases as the API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from troubleflow.clock import SystemClock
+from troubleflow.config import Settings
+from troubleflow.errors import TroubleflowError
+from troubleflow.storage.db import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SAMPLE = """\
+troubleflow is up on http://{host}:{port}
+  API docs (OpenAPI): http://{host}:{port}/docs
+  TMF621 v4:          http://{host}:{port}/tmf-api/troubleTicket/v4/troubleTicket
+  TMF621 v5:          http://{host}:{port}/tmf-api/troubleTicket/v5/troubleTicket
+Try it:
+  curl -s -X POST http://{host}:{port}/tmf-api/troubleTicket/v4/troubleTicket \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"description":"No internet since 9am","severity":"Major","ticketType":"incident",
+            "relatedParty":[{{"id":"cust-42","role":"customer","@referredType":"Individual"}}]}}'
+  curl -s 'http://{host}:{port}/tmf-api/troubleTicket/v4/troubleTicket?status=acknowledged&fields=id,status'
+"""
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database.from_url(self.settings.database_url)
+        return self._db
+
+
+def _errors(fn: F) -> F:
+    """The CLI edge: a domain error becomes its message on stderr and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TroubleflowError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@click.group()
+@click.option("--database-url", envvar="TROUBLEFLOW_DATABASE_URL", default=None,
+              help="SQLAlchemy URL (default sqlite:///troubleflow.db)")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """troubleflow: customer problem management behind TMF621."""
+    settings = Settings.from_env()
+    if database_url:
+        from dataclasses import replace
+
+        settings = replace(settings, database_url=database_url)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    ctx.obj = Context(settings)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8621, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="API processes")
+@click.option("--worker/--no-worker", "run_worker", default=True, help="also run the event worker")
+@click.option("--migrate/--no-migrate", default=True, help="upgrade the database schema first")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, workers: int, run_worker: bool, migrate: bool) -> None:
+    """Start the API (and the worker) on HOST:PORT."""
+    import multiprocessing
+    import os
+
+    import uvicorn
+
+    if migrate:
+        from troubleflow.storage import migrate as migrations
+
+        migrations.upgrade(obj.db)
+        obj.db.dispose()
+    os.environ["TROUBLEFLOW_DATABASE_URL"] = obj.settings.database_url
+    process = None
+    if run_worker:
+        process = multiprocessing.get_context("spawn").Process(target=_worker_process, args=(obj.settings,),
+                                                                daemon=True, name="troubleflow-worker")
+        process.start()
+    click.echo(SAMPLE.format(host=host, port=port))
+    try:
+        uvicorn.run("troubleflow.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=obj.settings.log_level.lower(), access_log=False)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.join(5)
+
+
+def _worker_process(settings: Settings) -> None:
+    import signal
+
+    from troubleflow.worker import Worker
+
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Worker(Database.from_url(settings.database_url), settings).run_forever(stop)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="do one pass and exit")
+@click.pass_obj
+def worker(obj: Context, once: bool) -> None:
+    """Run the event worker (outbox fan-out and webhook delivery)."""
+    from troubleflow.worker import Worker
+
+    if once:
+        done = Worker(obj.db, obj.settings).run_once()
+        click.echo(f"dispatched {done.dispatched}, delivered {done.delivered}, failed {done.failed}, "
+                   f"parked {done.parked}")
+        return
+    _worker_process(obj.settings)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Migrate the database to the newest schema."""
+    from troubleflow.storage import migrate
+
+    migrate.upgrade(obj.db)
+    click.echo(f"database at revision {migrate.current(obj.db)}")
+
+
+@main.group()
+def ticket() -> None:
+    """Customer problem reports (TMF621 trouble tickets)."""
+
+
+@ticket.command("create")
+@click.option("--description", required=True)
+@click.option("--severity", required=True)
+@click.option("--type", "ticket_type", required=True, help="ticketType, e.g. incident")
+@click.option("--name")
+@click.option("--priority")
+@click.option("--customer", help="customer party id (relatedParty role=customer)")
+@click.option("--note", "notes", multiple=True, help="a note text (repeatable)")
+@click.option("--actor", default="cli")
+@click.pass_obj
+@_errors
+def ticket_create(obj: Context, description: str, severity: str, ticket_type: str, name: str | None,
+                  priority: str | None, customer: str | None, notes: tuple[str, ...], actor: str) -> None:
+    """Create a report."""
+    from troubleflow.api.tmf621_v4 import V4
+    from troubleflow.processes import reports
+
+    body: dict[str, Any] = {"description": description, "severity": severity, "ticketType": ticket_type}
+    if name:
+        body["name"] = name
+    if priority:
+        body["priority"] = priority
+    if customer:
+        body["relatedParty"] = [{"id": customer, "role": "customer", "@referredType": "Customer"}]
+    if notes:
+        body["note"] = [{"text": n, "author": actor} for n in notes]
+    created = reports.create_report(obj.db, V4().parse(body), clock=SystemClock(), actor=actor)
+    _echo_json(_render(created.ticket))
+
+
+def _render(t: Any) -> dict[str, Any]:
+    from troubleflow.api.tmf621_v4 import V4
+
+    return V4().render(t, f"/tmf-api/troubleTicket/v4/troubleTicket/{t.id}")
+
+
+@ticket.command("list")
+@click.option("--status", help="comma-separated statuses")
+@click.option("--severity")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_obj
+@_errors
+def ticket_list(obj: Context, status: str | None, severity: str | None, limit: int) -> None:
+    """List reports, newest first."""
+    from urllib.parse import urlencode
+
+    from troubleflow.api import tmf630
+    from troubleflow.api.tmf621_v4 import V4
+    from troubleflow.processes import reports
+
+    params = {k: v for k, v in {"status": status, "severity": severity}.items() if v}
+    params.update(sort="-creationDate", limit=str(limit))
+    found, total = reports.find_reports(obj.db, tmf630.parse_list(urlencode(params), V4()))
+    for t in found:
+        click.echo(f"{t.id}  {t.status.value:<12} {t.severity:<10} {t.ticket_type:<12} {t.description[:60]}")
+    click.echo(f"({len(found)} of {total})")
+
+
+@ticket.command("show")
+@click.argument("ticket_id")
+@click.option("--history", is_flag=True, help="also print the audit trail with eTOM process ids")
+@click.pass_obj
+@_errors
+def ticket_show(obj: Context, ticket_id: str, history: bool) -> None:
+    """Show one report (v4 representation)."""
+    from troubleflow.domain.etom import REGISTRY
+    from troubleflow.processes import reports
+
+    _echo_json(_render(reports.get_report(obj.db, ticket_id)))
+    if history:
+        for h in reports.report_history(obj.db, ticket_id):
+            label = REGISTRY[h.process_id].name if h.process_id in REGISTRY else ""
+            move = f" {h.old_status or ''}->{h.new_status}" if h.new_status else ""
+            click.echo(f"{h.at.isoformat()} {h.process_id:<10} {label:<36} {h.action}{move} "
+                       f"by {h.actor}{' — ' + h.reason if h.reason else ''}")
+
+
+@ticket.command("move")
+@click.argument("ticket_id")
+@click.argument("status")
+@click.option("--reason")
+@click.option("--actor", default="cli")
+@click.pass_obj
+@_errors
+def ticket_move(obj: Context, ticket_id: str, status: str, reason: str | None, actor: str) -> None:
+    """Move a report to STATUS (e.g. inProgress, resolved)."""
+    from troubleflow.domain.status import parse_status
+    from troubleflow.processes import reports
+
+    t = reports.move_report(obj.db, ticket_id, parse_status(status), reason, clock=SystemClock(), actor=actor)
+    click.echo(f"{t.id} is now {t.status.value} (version {t.version})")
+
+
+@main.group()
+def hub() -> None:
+    """Event subscriptions."""
+
+
+@hub.command("list")
+@click.pass_obj
+@_errors
+def hub_list(obj: Context) -> None:
+    """List hub subscriptions."""
+    from troubleflow.processes.hub import list_subscriptions
+
+    for s in list_subscriptions(obj.db):
+        click.echo(f"{s.id}  {s.api_version}  {s.callback}  {s.query or ''}")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Event deliveries: see what is pending or parked, replay parked ones."""
+
+
+@outbox_group.command("list")
+@click.option("--state", type=click.Choice(["pending", "delivered", "parked"]))
+@click.option("--limit", default=100, show_default=True, type=int)
+@click.pass_obj
+@_errors
+def outbox_list(obj: Context, state: str | None, limit: int) -> None:
+    """List deliveries (default: all states) and the counts per state."""
+    from troubleflow.storage import outbox
+
+    with obj.db.read() as conn:
+        rows = outbox.list_deliveries(conn, state, limit)
+        counts = outbox.counts(conn)
+    for r in rows:
+        click.echo(f"{r['id']:>8} {r['state']:<9} attempts={r['attempts']:<2} {r['kind']:<18} "
+                   f"ticket={r['ticket_id']} -> {r['callback']}  {r['last_error'] or ''}")
+    click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+@outbox_group.command("replay")
+@click.argument("delivery_ids", nargs=-1, type=int)
+@click.option("--all", "replay_all", is_flag=True, help="replay every parked delivery")
+@click.pass_obj
+@_errors
+def outbox_replay(obj: Context, delivery_ids: tuple[int, ...], replay_all: bool) -> None:
+    """Put parked deliveries back in line for delivery."""
+    from troubleflow.storage import outbox
+
+    if not delivery_ids and not replay_all:
+        raise click.UsageError("name delivery ids or pass --all")
+    with obj.db.begin() as conn:
+        count = outbox.replay(conn, None if replay_all else list(delivery_ids), SystemClock().now())
+    click.echo(f"replayed {count} deliveries")

@@ -1,0 +1,50 @@
+"""Deployment settings, read once from `TROUBLEFLOW_*` variables by `cli.main()` or `create_app()`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+DEFAULT_DATABASE_URL = "sqlite:///troubleflow.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    base_url: str = ""  # absolute prefix for href/Location; empty = derive from the request
+    webhook_secret: str = "dev-secret-change-me"
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: float = 1.0
+    webhook_backoff_max_seconds: float = 300.0
+    worker_poll_seconds: float = 0.5
+    worker_batch_size: int = 200
+    delivery_lease_seconds: float = 30.0
+    log_level: str = "INFO"
+    log_json: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from the environment; a malformed value fails here, naming its variable."""
+        env = os.environ if environ is None else environ
+        s = cls()
+        casts: dict[str, type] = {
+            "database_url": str, "base_url": str, "webhook_secret": str,
+            "webhook_timeout_seconds": float, "webhook_max_attempts": int,
+            "webhook_backoff_seconds": float, "webhook_backoff_max_seconds": float,
+            "worker_poll_seconds": float, "worker_batch_size": int,
+            "delivery_lease_seconds": float, "log_level": str, "log_json": bool,
+        }
+        changes: dict[str, object] = {}
+        for name, cast in casts.items():
+            var = f"TROUBLEFLOW_{name.upper()}"
+            if var not in env:
+                continue
+            raw = env[var]
+            try:
+                changes[name] = raw.lower() in {"1", "true", "yes", "on"} if cast is bool else cast(raw)
+            except ValueError as exc:
+                raise SystemExit(f"{var}={raw!r} is not a valid {cast.__name__}") from exc
+        return replace(s, **changes)  # type: ignore[arg-type]

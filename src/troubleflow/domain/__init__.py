@@ -1,0 +1,1 @@
+"""Pure domain: entities, lifecycle, events and the eTOM process registry (stdlib only)."""

@@ -1,0 +1,57 @@
+"""The eTOM process registry: identifiers are keys (stored in the audit trail), names are labels.
+
+Identifiers follow the current (v25.5) numbering; `seed_name` is the Frameworx 16 name the seed pages
+use where it differs (see research/etom.md §0 on the two naming eras).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troubleflow.domain.status import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    id: str
+    name: str
+    level: int
+    parent: str | None
+    seed_name: str | None = None
+
+
+_PROCESSES = (
+    Process("1.3.1", "Customer Support & Readiness", 2, "1.3"),
+    Process("1.3.7", "Customer Problem Management", 2, "1.3", "Problem Handling"),
+    Process("1.3.7.3", "Manage Customer Problem Coordination", 3, "1.3.7", "Track & Manage Customer Problem"),
+    Process("1.3.7.3.1", "Coordinate Customer Problem", 4, "1.3.7.3"),
+    Process("1.3.7.3.2", "Cancel Customer Problem", 4, "1.3.7.3"),
+    Process("1.3.7.4", "Close Customer Problem Report", 3, "1.3.7"),
+    Process("1.3.7.5", "Create Customer Problem Report", 3, "1.3.7"),
+    Process("1.3.7.5.1", "Generate Customer Problem Report", 4, "1.3.7.5"),
+)
+
+REGISTRY: dict[str, Process] = {p.id: p for p in _PROCESSES}
+
+CREATE_REPORT = "1.3.7.5.1"
+COORDINATE = "1.3.7.3.1"
+CANCEL = "1.3.7.3.2"
+TRACK_AND_MANAGE = "1.3.7.3"
+CLOSE = "1.3.7.4"
+SUPPORT_READINESS = "1.3.1"
+
+# Which process performs a status change (research/etom.md §2.1): Track & Manage sets *cleared*
+# (TMF resolved), Close closes, Cancel cancels, Create rejects an invalid report at reception.
+_PROCESS_FOR_TARGET: dict[Status, str] = {
+    Status.RESOLVED: TRACK_AND_MANAGE,
+    Status.CLOSED: CLOSE,
+    Status.CANCELLED: CANCEL,
+    Status.REJECTED: "1.3.7.5",
+}
+
+
+def process_for_status(target: Status | None) -> str:
+    """The process that performs a change ending in `target` (or a plain update when None)."""
+    if target is None:
+        return COORDINATE
+    return _PROCESS_FOR_TARGET.get(target, COORDINATE)

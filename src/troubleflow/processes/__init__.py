@@ -1,0 +1,1 @@
+"""eTOM processes as use-case functions; each owns exactly one transaction."""

@@ -1,0 +1,150 @@
+"""Customer problem report use cases: create (1.3.7.5), change and move through the lifecycle
+(1.3.7.3.x, 1.3.7.4), delete, read. History and outbox rows are written in the same transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from troubleflow.clock import Clock
+from troubleflow.domain import etom
+from troubleflow.domain.events import EventKind, TicketEvent
+from troubleflow.domain.ids import new_id
+from troubleflow.domain.query import Query
+from troubleflow.domain.status import Status
+from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
+from troubleflow.errors import Conflict, NotFound, PreconditionFailed
+from troubleflow.storage import history, idempotency, outbox, tickets
+from troubleflow.storage.codec import decode_ticket, encode_ticket
+from troubleflow.storage.db import Database
+from troubleflow.storage.history import HistoryEntry
+
+log = logging.getLogger(__name__)
+
+_MAX_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    ticket: TroubleTicket
+    replayed: bool  # True when an Idempotency-Key retry returned the first result
+
+
+def create_report(db: Database, values: dict[str, Any], *, clock: Clock, actor: str,
+                  idempotency_key: str | None = None, fingerprint: str = "") -> Created:
+    """Generate Customer Problem Report (1.3.7.5.1): validate, assign the id, start the lifecycle."""
+    try:
+        with db.begin() as conn:
+            if idempotency_key is not None:
+                seen = idempotency.lookup(conn, idempotency_key)
+                if seen is not None:
+                    return _replay(seen, fingerprint, idempotency_key)
+            now = clock.now()
+            ticket, event = open_ticket(values, ticket_id=new_id(), now=now)
+            doc = tickets.add(conn, ticket)
+            if idempotency_key is not None:
+                idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
+            history.append(conn, HistoryEntry(ticket.id, now, actor, etom.CREATE_REPORT, "created",
+                                              new_status=ticket.status.value))
+            outbox.add(conn, [event], doc, now)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # A concurrent request with the same key won the race; answer with its result.
+        with db.read() as conn:
+            seen = idempotency.lookup(conn, idempotency_key)
+        if seen is None:
+            raise
+        return _replay(seen, fingerprint, idempotency_key)
+    return Created(ticket, replayed=False)
+
+
+def _replay(seen: tuple[str, str], fingerprint: str, key: str) -> Created:
+    stored_fingerprint, doc = seen
+    if stored_fingerprint != fingerprint:
+        raise Conflict(f"Idempotency-Key '{key}' was already used with a different request body")
+    return Created(decode_ticket(doc), replayed=True)
+
+
+def change_report(db: Database, ticket_id: str, compute: Callable[[TroubleTicket], dict[str, Any]], *,
+                  clock: Clock, actor: str, if_match: int | None = None) -> TroubleTicket:
+    """Apply a client change (computed from the current state) as one versioned write.
+
+    With `if_match` a stale version is refused (PreconditionFailed). Without it, a write that lost a
+    race is recomputed on the fresh state, so no concurrent change is silently overwritten.
+    """
+    for _ in range(_MAX_RETRIES):
+        with db.begin() as conn:
+            current = tickets.get(conn, ticket_id)
+            if if_match is not None and current.version != if_match:
+                raise PreconditionFailed(
+                    f"ticket '{ticket_id}' is at version {current.version}, not {if_match} (If-Match)")
+            now = clock.now()
+            updated, events = change_ticket(current, compute(current), now=now)
+            if not events:
+                return current
+            doc = tickets.save(conn, updated, expected_version=current.version)
+            if doc is None:
+                if if_match is not None:
+                    raise PreconditionFailed(f"ticket '{ticket_id}' was changed concurrently (If-Match)")
+                continue  # lost the race: leave this transaction and recompute on the new state
+            _record(conn, updated, events, actor, now)
+            outbox.add(conn, events, doc, now)
+            return updated
+    raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
+
+
+def _record(conn: Any, ticket: TroubleTicket, events: list[TicketEvent], actor: str, now: Any) -> None:
+    for event in events:
+        if event.kind is EventKind.ATTRIBUTES_CHANGED:
+            history.append(conn, HistoryEntry(ticket.id, now, actor, etom.COORDINATE, "changed",
+                                              fields=event.fields))
+        elif event.kind is EventKind.STATUS_CHANGED:
+            target = Status(event.new_status) if event.new_status else None
+            history.append(conn, HistoryEntry(ticket.id, now, actor, etom.process_for_status(target),
+                                              "statusChanged", old_status=event.old_status,
+                                              new_status=event.new_status, reason=event.reason))
+
+
+def move_report(db: Database, ticket_id: str, status: Status, reason: str | None, *, clock: Clock,
+                actor: str, if_match: int | None = None) -> TroubleTicket:
+    """Move a report through the lifecycle (the CLI's `ticket move`; PATCH of status does the same)."""
+    return change_report(db, ticket_id, lambda _t: {"status": status, "status_change_reason": reason},
+                         clock=clock, actor=actor, if_match=if_match)
+
+
+def delete_report(db: Database, ticket_id: str, *, clock: Clock, actor: str, if_match: int | None = None) -> None:
+    """Administrative removal (maintaining the support inventory, 1.3.1); the audit trail stays."""
+    with db.begin() as conn:
+        current = tickets.get(conn, ticket_id)
+        if if_match is not None and current.version != if_match:
+            raise PreconditionFailed(f"ticket '{ticket_id}' is at version {current.version}, not {if_match}")
+        now = clock.now()
+        tickets.remove(conn, ticket_id)
+        history.append(conn, HistoryEntry(ticket_id, now, actor, etom.SUPPORT_READINESS, "deleted",
+                                          old_status=current.status.value))
+        outbox.add(conn, [TicketEvent(EventKind.DELETED, ticket_id)], encode_ticket(current), now)
+
+
+def get_report(db: Database, ticket_id: str) -> TroubleTicket:
+    with db.read() as conn:
+        return tickets.get(conn, ticket_id)
+
+
+def find_reports(db: Database, query: Query) -> tuple[list[TroubleTicket], int]:
+    with db.read() as conn:
+        docs, total = tickets.find(conn, query)
+    return [decode_ticket(d) for d in docs], total
+
+
+def report_history(db: Database, ticket_id: str) -> list[HistoryEntry]:
+    """The audit trail of a report (kept after deletion); NotFound if it never existed."""
+    with db.read() as conn:
+        entries = history.for_ticket(conn, ticket_id)
+    if not entries:
+        raise NotFound(f"no trouble ticket with id '{ticket_id}'", field="id")
+    return entries

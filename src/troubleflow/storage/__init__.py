@@ -1,0 +1,1 @@
+"""Storage: tables, repositories, outbox and deliveries (SQLAlchemy Core; SQLite or PostgreSQL)."""

@@ -1,0 +1,93 @@
+"""Engine and transactions: `Database.begin()` for a write transaction, `Database.read()` for a snapshot.
+
+SQLite needs care to behave like a real transactional store (SQLAlchemy SQLite dialect docs,
+"Serializable isolation / Savepoints / Transactional DDL"): we disable pysqlite's own transaction
+handling and emit BEGIN ourselves: `BEGIN IMMEDIATE` for writes, so two writers never deadlock on a
+lock upgrade, and a deferred BEGIN for reads, so a count and its page see the same snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import StaticPool
+
+_READ_OPTION = "troubleflow_read"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    memory = url in {"sqlite://", "sqlite:///:memory:"}
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module docstring)
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+        dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read = conn.get_execution_options().get(_READ_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _regexp(pattern: str | None, value: object) -> int:
+    """SQLite has no REGEXP of its own; TMF630 `.regex` filters use Python's `re` (search semantics)."""
+    if pattern is None or value is None:
+        return 0
+    return 1 if re.search(pattern, str(value)) else 0
+
+
+class Database:
+    """The store: hands out write and read transactions on one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on any exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot (rolled back at the end; nothing is written through it)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{_READ_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,162 @@
+"""The schema on one screen. Tickets keep their full representation in `doc`; indexed columns mirror the
+first-level attributes that are filtered, sorted or timed (so list queries never scan the table)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; stored naive-UTC on SQLite so text order is time order."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(DateTime(timezone=False))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrement needs INTEGER
+
+trouble_ticket = Table(
+    "trouble_ticket", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("type_name", String(100), nullable=False),
+    Column("name", String(500)),
+    Column("status", String(20), nullable=False),
+    Column("severity", String(100), nullable=False),
+    Column("priority", String(100)),
+    Column("ticket_type", String(100), nullable=False),
+    Column("external_id", String(200)),
+    Column("channel_id", String(200)),
+    Column("creation_date", UtcDateTime, nullable=False),
+    Column("last_update", UtcDateTime, nullable=False),
+    Column("status_change_date", UtcDateTime),
+    Column("requested_resolution_date", UtcDateTime),
+    Column("expected_resolution_date", UtcDateTime),
+    Column("resolution_date", UtcDateTime),
+    Column("doc", Text, nullable=False),
+    Index(None, "status", "severity", "creation_date"),
+    Index(None, "creation_date"),
+    Index(None, "last_update"),
+    Index(None, "severity"),
+    Index(None, "priority"),
+    Index(None, "ticket_type"),
+    Index(None, "external_id"),
+    Index(None, "status_change_date"),
+    Index(None, "expected_resolution_date"),
+    Index(None, "requested_resolution_date"),
+    Index(None, "resolution_date"),
+    Index(None, "channel_id"),
+    Index(None, "name"),
+)
+
+# Append-only audit trail: who did what, through which eTOM process, and why. No foreign key: the
+# trail outlives a deleted ticket.
+ticket_history = Table(
+    "ticket_history", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("process_id", String(20), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("old_status", String(20)),
+    Column("new_status", String(20)),
+    Column("reason", Text),
+    Column("fields", Text),
+)
+
+# Transactional outbox: one row per domain event, written in the change's own transaction. `payload`
+# is the ticket document as it was right after the change.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("fields", Text),
+    Column("reason", Text),
+    Column("payload", Text, nullable=False),
+    Column("dispatched", Integer, nullable=False, default=0),
+    Index(None, "dispatched", "id"),
+)
+
+hub_subscription = Table(
+    "hub_subscription", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("api_version", String(4), nullable=False),
+    Column("callback", String(2000), nullable=False),
+    Column("query", Text),
+    Column("secret", String(200)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+
+# One row per (event, subscription): the unit of retry, backoff, parking and replay.
+delivery = Table(
+    "delivery", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigId, ForeignKey("outbox.id", ondelete="CASCADE"), nullable=False),
+    Column("subscription_id", String(40), ForeignKey("hub_subscription.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("state", String(12), nullable=False),  # pending | delivered | parked
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("leased_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("delivered_at", UtcDateTime),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "subscription_id", "ticket_id", "state", "id"),
+    Index(None, "outbox_id"),
+)
+
+idempotency_key = Table(
+    "idempotency_key", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("doc", Text, nullable=False),  # the ticket as first created: a retry returns exactly this
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+)

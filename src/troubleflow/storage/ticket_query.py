@@ -1,0 +1,124 @@
+"""Compile a neutral `Query` into SQL over `trouble_ticket`: indexed columns where they exist, JSON
+functions over the stored document otherwise (SQLite JSON1, PostgreSQL jsonb)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, not_, or_, text
+from sqlalchemy.sql.elements import ColumnClause
+
+from troubleflow.domain.query import Condition, Op, SortKey
+from troubleflow.errors import InvalidInput
+from troubleflow.storage.tables import trouble_ticket
+
+T = trouble_ticket.c
+
+COLUMNS: dict[str, ColumnClause[Any]] = {
+    "id": T.id, "type_name": T.type_name, "name": T.name, "status": T.status, "severity": T.severity,
+    "priority": T.priority, "ticket_type": T.ticket_type, "external_id": T.external_id,
+    "channel_id": T.channel_id, "creation_date": T.creation_date, "last_update": T.last_update,
+    "status_change_date": T.status_change_date,
+    "requested_resolution_date": T.requested_resolution_date,
+    "expected_resolution_date": T.expected_resolution_date, "resolution_date": T.resolution_date,
+}
+DATE_COLUMNS = frozenset(k for k in COLUMNS if k.endswith("_date") or k == "last_update")
+ARRAY_FIELDS = frozenset({
+    "note", "attachment", "related_entity", "related_party", "trouble_ticket_relationship",
+    "trouble_ticket_characteristic", "external_identifier", "status_change",
+})
+
+
+def where_clause(conditions: tuple[Condition, ...], dialect: str) -> ColumnElement[bool]:
+    return and_(*(_condition(c, dialect) for c in conditions)) if conditions else text("1=1")
+
+
+def order_by(sort: tuple[SortKey, ...], dialect: str) -> list[Any]:
+    keys: list[Any] = []
+    for key in sort:
+        expr = _scalar_expr(key.path, dialect)
+        keys.append(expr.desc() if key.descending else expr.asc())
+    if not any(k.path == ("id",) for k in sort):
+        keys.append(T.id.desc() if sort and sort[-1].descending else T.id.asc())
+    return keys
+
+
+def _condition(cond: Condition, dialect: str) -> ColumnElement[bool]:
+    head = cond.path[0]
+    if len(cond.path) == 1 and head in COLUMNS:
+        column = COLUMNS[head]
+        values = tuple(_coerce_date(v, head) for v in cond.values) if head in DATE_COLUMNS else cond.values
+        return _compare(column, cond.op, values, dialect)
+    if head in ARRAY_FIELDS and len(cond.path) > 1:
+        return _array_exists(cond, dialect)
+    return _compare(_scalar_expr(cond.path, dialect), cond.op, cond.values, dialect)
+
+
+def _compare(expr: Any, op: Op, values: tuple[Any, ...], dialect: str) -> ColumnElement[bool]:
+    if op is Op.EQ:
+        return expr == values[0] if len(values) == 1 else expr.in_(values)  # type: ignore[no-any-return]
+    if op is Op.NE:
+        return not_(expr.in_(values))  # type: ignore[no-any-return]
+    if op is Op.REGEX:
+        for pattern in values:
+            _check_regex(pattern)
+        if dialect == "postgresql":
+            return or_(*(expr.op("~")(v) for v in values))
+        return or_(*(func.regexp(v, expr) == 1 for v in values))
+    method = {Op.GT: "__gt__", Op.GTE: "__ge__", Op.LT: "__lt__", Op.LTE: "__le__"}[op]
+    return or_(*(getattr(expr, method)(v) for v in values))
+
+
+def _scalar_expr(path: tuple[str, ...], dialect: str) -> Any:
+    if len(path) == 1 and path[0] in COLUMNS:
+        return COLUMNS[path[0]]
+    if dialect == "postgresql":
+        return text_cast(f"(trouble_ticket.doc::jsonb) #>> '{{{','.join(_safe(p) for p in path)}}}'")
+    return func.json_extract(T.doc, "$." + ".".join(f'"{_safe(p)}"' for p in path))
+
+
+def _array_exists(cond: Condition, dialect: str) -> ColumnElement[bool]:
+    head, rest = cond.path[0], cond.path[1:]
+    if dialect == "postgresql":
+        element = text_cast(f"j.value #>> '{{{','.join(_safe(p) for p in rest)}}}'")
+        inner = _compare(element, cond.op, cond.values, dialect)
+        source = f"jsonb_array_elements(CASE WHEN jsonb_typeof((trouble_ticket.doc::jsonb)->'{_safe(head)}')" \
+                 f" = 'array' THEN (trouble_ticket.doc::jsonb)->'{_safe(head)}' ELSE '[]'::jsonb END) AS j"
+    else:
+        element = func.json_extract(literal_column("j.value"), "$." + ".".join(f'"{_safe(p)}"' for p in rest))
+        inner = _compare(element, cond.op, cond.values, dialect)
+        source = f"json_each(trouble_ticket.doc, '$.{_safe(head)}') AS j"
+    from sqlalchemy import exists, select
+
+    sub = select(literal_column("1")).select_from(text(source)).where(inner)
+    if cond.op is Op.NE:  # "no element equals any value"
+        positive = _compare(element, Op.EQ, cond.values, dialect)
+        return not_(exists(select(literal_column("1")).select_from(text(source)).where(positive)))
+    return exists(sub)
+
+
+def text_cast(sql: str) -> Any:
+    return literal_column(sql)
+
+
+def _safe(part: str) -> str:
+    """Path segments come from the client: allow identifier characters only (no SQL injection)."""
+    if not part or not all(ch.isalnum() or ch in "_@-" for ch in part):
+        raise InvalidInput(f"'{part}' is not a valid attribute name for filtering or sorting")
+    return part
+
+
+def _coerce_date(value: Any, name: str) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    raise InvalidInput(f"'{value}' is not a date-time for '{name}'", field=name)
+
+
+def _check_regex(pattern: Any) -> None:
+    import re
+
+    try:
+        re.compile(str(pattern))
+    except re.error as exc:
+        raise InvalidInput(f"invalid regular expression '{pattern}': {exc}") from None

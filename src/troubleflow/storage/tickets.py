@@ -1,0 +1,85 @@
+"""Ticket repository: insert, read, versioned update, delete, and list with total count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from troubleflow.domain.query import Query
+from troubleflow.domain.ticket import TroubleTicket
+from troubleflow.errors import NotFound
+from troubleflow.storage.codec import decode_ticket, encode_ticket
+from troubleflow.storage.tables import trouble_ticket
+from troubleflow.storage.ticket_query import order_by, where_clause
+
+T = trouble_ticket.c
+
+
+def _row(ticket: TroubleTicket, doc: str) -> dict[str, Any]:
+    return {
+        "id": ticket.id, "version": ticket.version, "type_name": ticket.type_name, "name": ticket.name,
+        "status": ticket.status.value, "severity": ticket.severity, "priority": ticket.priority,
+        "ticket_type": ticket.ticket_type,
+        "external_id": ticket.external_identifier[0].id if ticket.external_identifier else None,
+        "channel_id": ticket.channel.id if ticket.channel else None,
+        "creation_date": ticket.creation_date, "last_update": ticket.last_update,
+        "status_change_date": ticket.status_change_date,
+        "requested_resolution_date": ticket.requested_resolution_date,
+        "expected_resolution_date": ticket.expected_resolution_date,
+        "resolution_date": ticket.resolution_date, "doc": doc,
+    }
+
+
+def add(conn: Connection, ticket: TroubleTicket) -> str:
+    doc = encode_ticket(ticket)
+    conn.execute(insert(trouble_ticket), [_row(ticket, doc)])
+    return doc
+
+
+def get(conn: Connection, ticket_id: str) -> TroubleTicket:
+    return decode_ticket(get_doc(conn, ticket_id))
+
+
+def get_doc(conn: Connection, ticket_id: str) -> str:
+    doc = conn.execute(select(T.doc).where(T.id == ticket_id)).scalar_one_or_none()
+    if doc is None:
+        raise NotFound(f"no trouble ticket with id '{ticket_id}'", field="id")
+    return str(doc)
+
+
+def save(conn: Connection, ticket: TroubleTicket, *, expected_version: int) -> str | None:
+    """Write `ticket` only if the stored version is still `expected_version`; None means it moved on."""
+    doc = encode_ticket(ticket)
+    row = _row(ticket, doc)
+    del row["id"]
+    result = conn.execute(
+        update(trouble_ticket).where(T.id == ticket.id, T.version == expected_version).values(**row)
+    )
+    return doc if result.rowcount == 1 else None
+
+
+def remove(conn: Connection, ticket_id: str, *, expected_version: int | None = None) -> bool:
+    stmt = delete(trouble_ticket).where(T.id == ticket_id)
+    if expected_version is not None:
+        stmt = stmt.where(T.version == expected_version)
+    return conn.execute(stmt).rowcount == 1
+
+
+def version_of(conn: Connection, ticket_id: str) -> int | None:
+    return conn.execute(select(T.version).where(T.id == ticket_id)).scalar_one_or_none()
+
+
+def find(conn: Connection, query: Query) -> tuple[list[str], int]:
+    """Return the stored documents of one page and the number of all matches."""
+    dialect = conn.dialect.name
+    where = where_clause(query.conditions, dialect)
+    stmt = select(T.doc).where(where).order_by(*order_by(query.sort, dialect)).offset(query.offset)
+    if query.limit is not None:
+        stmt = stmt.limit(query.limit)
+    docs = [str(d) for d in conn.execute(stmt).scalars()]
+    if query.offset == 0 and (query.limit is None or len(docs) < query.limit):
+        total = len(docs)  # the page holds every match: no second query needed
+    else:
+        total = int(conn.execute(select(func.count()).select_from(trouble_ticket).where(where)).scalar_one())
+    return docs, total

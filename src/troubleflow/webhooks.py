@@ -1,0 +1,60 @@
+"""Outgoing webhook calls: render the TMF event envelope for a subscription and POST it, signed.
+
+Signature: `X-Troubleflow-Signature: sha256=<hex>` = HMAC-SHA256(secret, "<timestamp>.<body>") with
+`X-Troubleflow-Timestamp` (Unix seconds), so a receiver can verify origin and refuse replays.
+`X-Troubleflow-Event-Id` repeats the envelope's `eventId`, stable across retries, for de-duplication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import msgspec
+
+from troubleflow.api.representation import Representation
+from troubleflow.api.tmf621_v4 import V4
+from troubleflow.api.tmf621_v5 import V5
+from troubleflow.storage.codec import decode_ticket
+from troubleflow.storage.outbox import OutboxEvent
+
+REPRESENTATIONS: dict[str, Representation] = {"v4": V4(), "v5": V5()}
+
+
+def envelope(event: OutboxEvent, api_version: str, base_url: str) -> dict[str, Any]:
+    rep = REPRESENTATIONS[api_version]
+    ticket = decode_ticket(event.payload)
+    href = f"{base_url}/tmf-api/troubleTicket/{api_version}/troubleTicket/{ticket.id}"
+    return rep.envelope(event, ticket, href)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    error: str | None = None
+
+
+def post(client: httpx.Client, callback: str, body: dict[str, Any], *, secret: str, event_id: str,
+         timestamp: int) -> Outcome:
+    raw = msgspec.json.encode(body)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Troubleflow-Event-Id": event_id,
+        "X-Troubleflow-Timestamp": str(timestamp),
+        "X-Troubleflow-Signature": sign(secret, timestamp, raw),
+    }
+    try:
+        response = client.post(callback, content=raw, headers=headers)
+    except httpx.HTTPError as exc:
+        return Outcome(False, f"{type(exc).__name__}: {exc}")
+    if 200 <= response.status_code < 300:
+        return Outcome(True)
+    return Outcome(False, f"HTTP {response.status_code}: {response.text[:200]}")

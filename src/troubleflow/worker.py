@@ -1,0 +1,129 @@
+"""The worker: fans outbox events out to matching hub subscriptions and delivers them.
+
+`run_once` does one bounded pass and is what tests drive; `run_forever` loops until told to stop.
+Several workers may run against PostgreSQL (leases + SKIP LOCKED); on SQLite run one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from troubleflow import webhooks
+from troubleflow.api import tmf630
+from troubleflow.clock import Clock, SystemClock
+from troubleflow.config import Settings
+from troubleflow.domain.query import Condition, matches
+from troubleflow.errors import TroubleflowError
+from troubleflow.storage import hubs, outbox
+from troubleflow.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8621"
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """What one pass did."""
+
+    dispatched: int = 0
+    delivered: int = 0
+    failed: int = 0
+    parked: int = 0
+
+
+class Worker:
+    def __init__(self, db: Database, settings: Settings, *, clock: Clock | None = None,
+                 http: httpx.Client | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.http = http or httpx.Client(timeout=settings.webhook_timeout_seconds)
+        self.base_url = settings.base_url.rstrip("/") or DEFAULT_BASE_URL
+
+    def run_once(self) -> Pass:
+        dispatched = self.dispatch()
+        delivered, failed, parked = self.deliver()
+        return Pass(dispatched, delivered, failed, parked)
+
+    def dispatch(self) -> int:
+        """Turn new outbox events into one delivery per matching subscription (in event order)."""
+        with self.db.begin() as conn:
+            if not outbox.lock_fan_out(conn):
+                return 0
+            events = outbox.undispatched(conn, self.settings.worker_batch_size)
+            if not events:
+                return 0
+            subs = [(s, _conditions(s.query)) for s in hubs.all_subscriptions(conn)]
+            now = self.clock.now()
+            for event in events:
+                envelopes: dict[str, dict[str, Any]] = {}
+                targets = []
+                for sub, conds in subs:
+                    if sub.api_version not in envelopes:
+                        envelopes[sub.api_version] = webhooks.envelope(event, sub.api_version, self.base_url)
+                    if matches(envelopes[sub.api_version], conds):
+                        targets.append(sub.id)
+                outbox.create_deliveries(conn, event, targets, now)
+            return len(events)
+
+    def deliver(self) -> tuple[int, int, int]:
+        now = self.clock.now()
+        lease = timedelta(seconds=self.settings.delivery_lease_seconds)
+        with self.db.begin() as conn:
+            batch = outbox.claim(conn, now, lease, self.settings.worker_batch_size)
+            subs = {s.id: s for s in hubs.all_subscriptions(conn)} if batch else {}
+        delivered = failed = parked = 0
+        for item in batch:
+            sub = subs.get(item.subscription_id)
+            if sub is None:
+                continue  # unsubscribed meanwhile: its deliveries went with it
+            body = webhooks.envelope(item.event, sub.api_version, self.base_url)
+            outcome = webhooks.post(self.http, sub.callback, body, secret=sub.secret or self.settings.webhook_secret,
+                                    event_id=item.event.event_id, timestamp=int(self.clock.now().timestamp()))
+            with self.db.begin() as conn:
+                if outcome.ok:
+                    outbox.mark_delivered(conn, item.id, self.clock.now())
+                    delivered += 1
+                    continue
+                attempts = item.attempts + 1
+                park = attempts >= self.settings.webhook_max_attempts
+                delay = min(self.settings.webhook_backoff_max_seconds,
+                            self.settings.webhook_backoff_seconds * 2 ** (attempts - 1))
+                outbox.mark_failed(conn, item.id, outcome.error or "failed",
+                                   self.clock.now() + timedelta(seconds=delay), park)
+                log.warning("delivery %s to %s failed (attempt %s%s): %s", item.id, sub.callback, attempts,
+                            ", parked" if park else "", outcome.error)
+                failed += 1
+                parked += int(park)
+        return delivered, failed, parked
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("worker started")
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+            except TroubleflowError as exc:
+                log.error("worker pass failed: %s", exc.message)
+                done = Pass()
+            except Exception:  # the worker edge: log and keep going, never die silently
+                log.exception("worker pass failed")
+                done = Pass()
+            if done.dispatched == 0 and done.delivered == 0 and done.failed == 0:
+                stop.wait(self.settings.worker_poll_seconds)
+        log.info("worker stopped")
+
+
+def _conditions(query: str | None) -> tuple[Condition, ...]:
+    if not query:
+        return ()
+    from troubleflow.domain.query import Condition as C
+
+    return tuple(C(path, op, values) for path, op, values in tmf630.conditions(tmf630.split_query(query),
+                                                                              frozenset()))
