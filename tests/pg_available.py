@@ -1,4 +1,4 @@
-"""Exit 0 when PostgreSQL answers at the given URL, 3 (skip the leg) when it does not — except in CI,
+"""Exit 0 when PostgreSQL answers at the given URL, 75 (skip the leg) when it does not — except in CI,
 where a missing PostgreSQL is a failure (exit 1): CI must run the PostgreSQL leg."""
 
 from __future__ import annotations
@@ -16,4 +16,4 @@ except psycopg.OperationalError as exc:
         print(f"PostgreSQL is required in CI but not reachable at {url}: {exc}", file=sys.stderr)
         sys.exit(1)
     print(f"SKIPPED the PostgreSQL leg: no PostgreSQL at {url} ({exc.__class__.__name__})", file=sys.stderr)
-    sys.exit(3)
+    sys.exit(75)

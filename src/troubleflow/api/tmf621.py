@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import jsonpatch
 import msgspec
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from troubleflow.api import tmf630
@@ -70,7 +71,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def list_tickets(request: Request) -> Response:
         query = tmf630.parse_list(request.url.query, rep)
-        found, total = reports.find_reports(db, query)
+        found, total = await run_in_threadpool(reports.find_reports, db, query)
         base = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/troubleTicket/"
         body = [tmf630.project(rep.render(t, base + t.id), query.fields, rep.identity_keys) for t in found]
         partial = len(found) < total
@@ -81,8 +82,8 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         raw = await request.body()
         values = rep.parse(_decode_body(raw))
         key = request.headers.get("idempotency-key")
-        created = reports.create_report(
-            db, values, clock=clock, actor=_actor(request),
+        created = await run_in_threadpool(
+            reports.create_report, db, values, clock=clock, actor=_actor(request),
             idempotency_key=f"{rep.version}:{key}" if key else None,
             fingerprint=hashlib.sha256(raw).hexdigest())
         response = ticket_response(request, created.ticket, 201, tmf630.fields_of(request.url.query))
@@ -91,7 +92,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         return response
 
     async def get_ticket(request: Request, id: str) -> Response:
-        ticket = reports.get_report(db, id)
+        ticket = await run_in_threadpool(reports.get_report, db, id)
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 
     async def patch_ticket(request: Request, id: str) -> Response:
@@ -105,12 +106,13 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             patched = _apply(wire, patch, media)
             return _changes(rep, wire, patched)
 
-        ticket = reports.change_report(db, id, compute, clock=clock, actor=_actor(request),
-                                       if_match=_if_match(request))
+        ticket = await run_in_threadpool(reports.change_report, db, id, compute, clock=clock,
+                                         actor=_actor(request), if_match=_if_match(request))
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 
     async def delete_ticket(request: Request, id: str) -> Response:
-        reports.delete_report(db, id, clock=clock, actor=_actor(request), if_match=_if_match(request))
+        await run_in_threadpool(reports.delete_report, db, id, clock=clock, actor=_actor(request),
+                                if_match=_if_match(request))
         return Response(status_code=204)
 
     async def create_hub(request: Request) -> Response:
@@ -121,19 +123,19 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             tmf630.conditions(tmf630.split_query(model.query), frozenset())  # refuse a malformed query now
         extensions = dict(model.model_extra or {})
         secret = extensions.pop("secret", None)
-        sub = hub.subscribe(db, api_version=rep.version, callback=model.callback, query=model.query,
+        sub = await run_in_threadpool(hub.subscribe, db, api_version=rep.version, callback=model.callback, query=model.query,
                             secret=str(secret) if secret is not None else None, extensions=extensions, clock=clock)
         location = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/hub/{sub.id}"
         return Response(_encode(rep.render_hub(sub, location)), status_code=201, media_type=JSON,
                         headers={"Location": location})
 
     async def get_hub(request: Request, id: str) -> Response:
-        sub = hub.get_subscription(db, id, rep.version)
+        sub = await run_in_threadpool(hub.get_subscription, db, id, rep.version)
         location = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/hub/{sub.id}"
         return Response(_encode(rep.render_hub(sub, location)), media_type=JSON)
 
     async def delete_hub(request: Request, id: str) -> Response:
-        hub.unsubscribe(db, id, rep.version)
+        await run_in_threadpool(hub.unsubscribe, db, id, rep.version)
         return Response(status_code=204)
 
     ticket_doc = {"200": {"description": "The trouble ticket",

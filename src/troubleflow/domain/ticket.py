@@ -152,6 +152,7 @@ def change_ticket(ticket: TroubleTicket, values: dict[str, Any], *, now: datetim
             value = value or {}
         if getattr(ticket, name) != value:
             changes[name] = value
+    attribute_fields = tuple(sorted(changes))
     events: list[TicketEvent] = []
     target: Status | None = values.get("status")
     if target is not None and target != ticket.status:
@@ -162,6 +163,8 @@ def change_ticket(ticket: TroubleTicket, values: dict[str, Any], *, now: datetim
                                                                            change_reason=reason)])
         if target is Status.RESOLVED and "resolution_date" not in values:
             changes["resolution_date"] = now
+        elif target is Status.IN_PROGRESS and ticket.status is Status.RESOLVED and "resolution_date" not in values:
+            changes["resolution_date"] = None  # re-opened: no longer resolved
         events.append(TicketEvent(EventKind.STATUS_CHANGED, ticket.id, old_status=ticket.status.value,
                                   new_status=target.value, reason=reason))
         if target is Status.RESOLVED:
@@ -169,15 +172,11 @@ def change_ticket(ticket: TroubleTicket, values: dict[str, Any], *, now: datetim
         if target is Status.PENDING:
             events.append(TicketEvent(EventKind.INFORMATION_REQUIRED, ticket.id, new_status=target.value,
                                       reason=reason))
-    attribute_fields = tuple(sorted(k for k in changes if k not in _STATUS_BOOKKEEPING))
     if attribute_fields:
         events.insert(0, TicketEvent(EventKind.ATTRIBUTES_CHANGED, ticket.id, fields=attribute_fields))
     if not changes:
         return ticket, []
     return replace(ticket, version=ticket.version + 1, last_update=now, **changes), events
-
-
-_STATUS_BOOKKEEPING = frozenset({"status", "status_change_date", "status_change_reason", "status_change"})
 
 
 def _require_text(value: Any, name: str) -> None:

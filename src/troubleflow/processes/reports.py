@@ -79,7 +79,7 @@ def change_report(db: Database, ticket_id: str, compute: Callable[[TroubleTicket
     """
     for _ in range(_MAX_RETRIES):
         with db.begin() as conn:
-            current = tickets.get(conn, ticket_id)
+            current = tickets.get_for_update(conn, ticket_id)
             if if_match is not None and current.version != if_match:
                 raise PreconditionFailed(
                     f"ticket '{ticket_id}' is at version {current.version}, not {if_match} (If-Match)")
@@ -120,7 +120,7 @@ def move_report(db: Database, ticket_id: str, status: Status, reason: str | None
 def delete_report(db: Database, ticket_id: str, *, clock: Clock, actor: str, if_match: int | None = None) -> None:
     """Administrative removal (maintaining the support inventory, 1.3.1); the audit trail stays."""
     with db.begin() as conn:
-        current = tickets.get(conn, ticket_id)
+        current = tickets.get_for_update(conn, ticket_id)
         if if_match is not None and current.version != if_match:
             raise PreconditionFailed(f"ticket '{ticket_id}' is at version {current.version}, not {if_match}")
         now = clock.now()

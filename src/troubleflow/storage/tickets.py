@@ -41,8 +41,17 @@ def get(conn: Connection, ticket_id: str) -> TroubleTicket:
     return decode_ticket(get_doc(conn, ticket_id))
 
 
-def get_doc(conn: Connection, ticket_id: str) -> str:
-    doc = conn.execute(select(T.doc).where(T.id == ticket_id)).scalar_one_or_none()
+def get_for_update(conn: Connection, ticket_id: str) -> TroubleTicket:
+    """Read a ticket to change it: on PostgreSQL the row stays locked until the transaction ends, so
+    writers queue up instead of racing (SQLite's BEGIN IMMEDIATE already admits one writer)."""
+    return decode_ticket(get_doc(conn, ticket_id, for_update=True))
+
+
+def get_doc(conn: Connection, ticket_id: str, *, for_update: bool = False) -> str:
+    stmt = select(T.doc).where(T.id == ticket_id)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    doc = conn.execute(stmt).scalar_one_or_none()
     if doc is None:
         raise NotFound(f"no trouble ticket with id '{ticket_id}'", field="id")
     return str(doc)
