@@ -71,8 +71,14 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, base_url=BASE, webhook_secret="test-secret",
-                    webhook_backoff_seconds=1.0, webhook_max_attempts=5, worker_poll_seconds=0.05)
+    return Settings(
+        database_url=database_url,
+        base_url=BASE,
+        webhook_secret="test-secret",
+        webhook_backoff_seconds=1.0,
+        webhook_max_attempts=5,
+        worker_poll_seconds=0.05,
+    )
 
 
 @pytest.fixture
@@ -90,25 +96,46 @@ def ticket_body(version: str = "v4", **overrides: object) -> dict[str, object]:
     """A realistic create body for either version; keyword overrides replace attributes."""
     if version == "v4":
         body: dict[str, object] = {
-            "name": "No broadband", "description": "Line down since 08:10, modem shows red DSL light",
-            "severity": "Major", "ticketType": "incident", "priority": "High",
+            "name": "No broadband",
+            "description": "Line down since 08:10, modem shows red DSL light",
+            "severity": "Major",
+            "ticketType": "incident",
+            "priority": "High",
             "note": [{"author": "agent-7", "text": "customer already rebooted the modem"}],
-            "relatedParty": [{"id": "cust-42", "role": "customer", "@referredType": "Individual",
-                              "name": "Ada Lovelace"}],
+            "relatedParty": [
+                {"id": "cust-42", "role": "customer", "@referredType": "Individual", "name": "Ada Lovelace"}
+            ],
             "relatedEntity": [{"id": "prod-9", "role": "affectedProduct", "@referredType": "Product"}],
             "channel": {"id": "call-centre", "name": "Call centre"},
         }
     else:
         body = {
-            "@type": "TroubleTicket", "name": "No broadband",
+            "@type": "TroubleTicket",
+            "name": "No broadband",
             "description": "Line down since 08:10, modem shows red DSL light",
-            "severity": "Major", "ticketType": "incident", "priority": "High",
+            "severity": "Major",
+            "ticketType": "incident",
+            "priority": "High",
             "note": [{"@type": "Note", "author": "agent-7", "text": "customer already rebooted the modem"}],
-            "relatedParty": [{"@type": "RelatedPartyRefOrPartyRoleRef", "role": "customer",
-                              "partyOrPartyRole": {"@type": "PartyRef", "id": "cust-42",
-                                                   "@referredType": "Individual", "name": "Ada Lovelace"}}],
-            "relatedEntity": [{"@type": "RelatedEntity", "role": "affectedProduct",
-                               "entity": {"@type": "EntityRef", "id": "prod-9", "@referredType": "Product"}}],
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyRefOrPartyRoleRef",
+                    "role": "customer",
+                    "partyOrPartyRole": {
+                        "@type": "PartyRef",
+                        "id": "cust-42",
+                        "@referredType": "Individual",
+                        "name": "Ada Lovelace",
+                    },
+                }
+            ],
+            "relatedEntity": [
+                {
+                    "@type": "RelatedEntity",
+                    "role": "affectedProduct",
+                    "entity": {"@type": "EntityRef", "id": "prod-9", "@referredType": "Product"},
+                }
+            ],
             "channel": {"@type": "ChannelRef", "id": "call-centre", "name": "Call centre"},
             "externalIdentifier": [{"@type": "ExternalIdentifier", "id": "CRM-1001", "owner": "crm"}],
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,7 +26,9 @@ def test_two_patches_with_the_same_if_match_one_wins_one_gets_412(client: TestCl
 
     def patch(severity: str) -> int:
         start.wait(timeout=5)
-        return client.patch(url, json={"severity": severity}, headers={**MERGE, "If-Match": '"1"'}).status_code
+        return client.patch(
+            url, json={"severity": severity}, headers={**MERGE, "If-Match": '"1"'}
+        ).status_code
 
     with ThreadPoolExecutor(2) as pool:
         codes = sorted(pool.map(patch, ["Critical", "Minor"]))
@@ -37,7 +40,8 @@ def test_two_patches_with_the_same_if_match_one_wins_one_gets_412(client: TestCl
 
 
 def test_racing_writers_with_the_same_version_cannot_both_commit(
-        db: Database, client: TestClient, clock: FixedClock) -> None:
+    db: Database, client: TestClient, clock: FixedClock
+) -> None:
     ticket_id = client.post(f"{api('v4')}/troubleTicket", json=ticket_body("v4")).json()["id"]
     both_read = threading.Barrier(2)
 
@@ -45,10 +49,8 @@ def test_racing_writers_with_the_same_version_cannot_both_commit(
         def compute(current: TroubleTicket) -> dict[str, Any]:
             # Hold the first writer's transaction open while the second tries to start: it must wait
             # (row lock / BEGIN IMMEDIATE) and then see version 2, not overwrite version 1.
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 both_read.wait(timeout=1)
-            except threading.BrokenBarrierError:
-                pass
             return {"severity": severity}
 
         try:
@@ -65,7 +67,8 @@ def test_racing_writers_with_the_same_version_cannot_both_commit(
 
 
 def test_writers_without_if_match_are_serialised_and_both_changes_survive(
-        db: Database, client: TestClient, clock: FixedClock) -> None:
+    db: Database, client: TestClient, clock: FixedClock
+) -> None:
     ticket_id = client.post(f"{api('v4')}/troubleTicket", json=ticket_body("v4")).json()["id"]
 
     def add_note(i: int) -> None:

@@ -45,10 +45,20 @@ def test_final_statuses_are_closed_cancelled_rejected() -> None:
 
 
 def test_every_lifecycle_arrow_of_the_tmf621_diagram_is_allowed() -> None:
-    arrows = {("acknowledged", "inProgress"), ("acknowledged", "rejected"), ("acknowledged", "cancelled"),
-              ("inProgress", "held"), ("held", "inProgress"), ("inProgress", "pending"),
-              ("pending", "inProgress"), ("pending", "cancelled"), ("inProgress", "resolved"),
-              ("inProgress", "cancelled"), ("resolved", "closed"), ("resolved", "inProgress")}
+    arrows = {
+        ("acknowledged", "inProgress"),
+        ("acknowledged", "rejected"),
+        ("acknowledged", "cancelled"),
+        ("inProgress", "held"),
+        ("held", "inProgress"),
+        ("inProgress", "pending"),
+        ("pending", "inProgress"),
+        ("pending", "cancelled"),
+        ("inProgress", "resolved"),
+        ("inProgress", "cancelled"),
+        ("resolved", "closed"),
+        ("resolved", "inProgress"),
+    }
 
     allowed = {(a.value, b.value) for a, targets in TRANSITIONS.items() for b in targets}
 
@@ -65,7 +75,9 @@ def test_resolving_sets_resolution_date_and_emits_status_and_resolved_events() -
     ticket, _ = change_ticket(ticket, {"status": Status.IN_PROGRESS}, now=NOW + timedelta(minutes=1))
 
     later = NOW + timedelta(hours=2)
-    ticket, events = change_ticket(ticket, {"status": Status.RESOLVED, "status_change_reason": "fixed"}, now=later)
+    ticket, events = change_ticket(
+        ticket, {"status": Status.RESOLVED, "status_change_reason": "fixed"}, now=later
+    )
 
     assert ticket.resolution_date == later
     assert ticket.status_change_reason == "fixed"
@@ -136,12 +148,18 @@ def test_any_sequence_of_moves_keeps_history_consistent_with_the_table(targets: 
     assert ticket.version == len(accepted)
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
-                    max_leaves=10),
-       st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
-                    max_leaves=10))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
+        max_leaves=10,
+    ),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
+        max_leaves=10,
+    ),
+)
 def test_merge_patch_follows_rfc7386(target: object, patch: object) -> None:
     result = apply_merge_patch(target, patch)
 
@@ -157,11 +175,23 @@ def test_merge_patch_follows_rfc7386(target: object, patch: object) -> None:
 
 
 def test_merge_patch_rfc7386_appendix_example() -> None:
-    target = {"title": "Goodbye!", "author": {"givenName": "John", "familyName": "Doe"},
-              "tags": ["example", "sample"], "content": "This will be unchanged"}
-    patch = {"title": "Hello!", "phoneNumber": "+01-123-456-7890", "author": {"familyName": None},
-             "tags": ["example"]}
+    target = {
+        "title": "Goodbye!",
+        "author": {"givenName": "John", "familyName": "Doe"},
+        "tags": ["example", "sample"],
+        "content": "This will be unchanged",
+    }
+    patch = {
+        "title": "Hello!",
+        "phoneNumber": "+01-123-456-7890",
+        "author": {"familyName": None},
+        "tags": ["example"],
+    }
 
     assert apply_merge_patch(target, patch) == {
-        "title": "Hello!", "author": {"givenName": "John"}, "tags": ["example"],
-        "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"}
+        "title": "Hello!",
+        "author": {"givenName": "John"},
+        "tags": ["example"],
+        "content": "This will be unchanged",
+        "phoneNumber": "+01-123-456-7890",
+    }

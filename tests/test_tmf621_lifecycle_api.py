@@ -34,9 +34,17 @@ def move(client: TestClient, version: str, ticket_id: str, status: str, reason: 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_full_lifecycle_records_every_status_with_date_and_reason(client: TestClient, version: str) -> None:
     ticket = create(client, version)
-    path = [("inProgress", "work started"), ("pending", "need modem serial"), ("inProgress", "serial given"),
-            ("held", "waiting for spare part"), ("inProgress", "part arrived"), ("resolved", "line card swapped"),
-            ("inProgress", "customer says still down"), ("resolved", "port reset"), ("closed", "customer confirmed")]
+    path = [
+        ("inProgress", "work started"),
+        ("pending", "need modem serial"),
+        ("inProgress", "serial given"),
+        ("held", "waiting for spare part"),
+        ("inProgress", "part arrived"),
+        ("resolved", "line card swapped"),
+        ("inProgress", "customer says still down"),
+        ("resolved", "port reset"),
+        ("closed", "customer confirmed"),
+    ]
 
     for status, reason in path:
         response = move(client, version, ticket["id"], status, reason)
@@ -54,12 +62,21 @@ def test_full_lifecycle_records_every_status_with_date_and_reason(client: TestCl
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize(("start", "target"), [
-    ([], "closed"), ([], "resolved"), ([], "held"), (["inProgress", "resolved", "closed"], "inProgress"),
-    (["cancelled"], "inProgress"), (["rejected"], "acknowledged"), (["inProgress", "held"], "resolved"),
-])
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        ([], "closed"),
+        ([], "resolved"),
+        ([], "held"),
+        (["inProgress", "resolved", "closed"], "inProgress"),
+        (["cancelled"], "inProgress"),
+        (["rejected"], "acknowledged"),
+        (["inProgress", "held"], "resolved"),
+    ],
+)
 def test_illegal_transition_is_refused_with_409_and_changes_nothing(
-        client: TestClient, version: str, start: list[str], target: str) -> None:
+    client: TestClient, version: str, start: list[str], target: str
+) -> None:
     ticket = create(client, version)
     for status in start:
         assert move(client, version, ticket["id"], status).status_code == 200
@@ -101,8 +118,11 @@ def test_audit_trail_names_the_etom_process_actor_and_reason(client: TestClient,
     headers = {**MERGE, "X-Troubleflow-Actor": "noc-engineer-3"}
     client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}", json={"status": "inProgress"}, headers=headers)
     client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}", json={"priority": "Critical"}, headers=headers)
-    client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}",
-                 json={"status": "cancelled", "statusChangeReason": "duplicate report"}, headers=headers)
+    client.patch(
+        f"{api('v4')}/troubleTicket/{ticket['id']}",
+        json={"status": "cancelled", "statusChangeReason": "duplicate report"},
+        headers=headers,
+    )
 
     trail = report_history(db, ticket["id"])
 
@@ -117,7 +137,9 @@ def test_audit_trail_names_the_etom_process_actor_and_reason(client: TestClient,
     assert {h.actor for h in trail[1:]} == {"noc-engineer-3"}
 
 
-def test_resolved_and_closed_are_recorded_by_track_and_manage_and_close(client: TestClient, db: Database) -> None:
+def test_resolved_and_closed_are_recorded_by_track_and_manage_and_close(
+    client: TestClient, db: Database
+) -> None:
     ticket = create(client, "v4")
     for status in ("inProgress", "resolved", "closed"):
         move(client, "v4", ticket["id"], status)

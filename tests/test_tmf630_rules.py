@@ -34,6 +34,7 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
 
 # --- create -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("version", ["v4", "v5"])
 def test_create_answers_201_with_location_etag_and_server_fields(client: TestClient, version: str) -> None:
     response = client.post(f"{api(version)}/troubleTicket", json=ticket_body(version))
@@ -44,7 +45,9 @@ def test_create_answers_201_with_location_etag_and_server_fields(client: TestCli
     assert body["href"] == f"http://testserver{api(version)}/troubleTicket/{body['id']}"
     assert response.headers["ETag"] == '"1"'
     assert body["status"] == "acknowledged"
-    assert body["creationDate"] == body["lastUpdate"] == body["statusChangeDate"] == "2026-03-02T09:00:00.000Z"
+    assert (
+        body["creationDate"] == body["lastUpdate"] == body["statusChangeDate"] == "2026-03-02T09:00:00.000Z"
+    )
 
 
 @pytest.mark.parametrize("missing", ["description", "severity", "ticketType"])
@@ -66,11 +69,19 @@ def test_v5_create_without_type_is_400(client: TestClient) -> None:
     assert_error(client.post(f"{api('v5')}/troubleTicket", json=body), 400)
 
 
-@pytest.mark.parametrize("bad", [
-    {"note": {"text": "not a list"}}, {"note": [{"author": "x"}]}, {"severity": 5}, {"description": ""},
-    {"relatedParty": [{"role": "customer"}]}, {"requestedResolutionDate": "next tuesday"},
-    {"channel": "web"}, {"attachment": "x"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"note": {"text": "not a list"}},
+        {"note": [{"author": "x"}]},
+        {"severity": 5},
+        {"description": ""},
+        {"relatedParty": [{"role": "customer"}]},
+        {"requestedResolutionDate": "next tuesday"},
+        {"channel": "web"},
+        {"attachment": "x"},
+    ],
+)
 def test_malformed_attributes_are_400_and_create_nothing(client: TestClient, bad: dict[str, Any]) -> None:
     assert_error(client.post(f"{api('v4')}/troubleTicket", json=ticket_body("v4", **bad)), 400)
 
@@ -79,14 +90,22 @@ def test_malformed_attributes_are_400_and_create_nothing(client: TestClient, bad
 
 @pytest.mark.parametrize("raw", [b"", b"{not json", b"[]", b"null", b'"text"'])
 def test_body_that_is_not_a_json_object_is_400(client: TestClient, raw: bytes) -> None:
-    response = client.post(f"{api('v4')}/troubleTicket", content=raw, headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"{api('v4')}/troubleTicket", content=raw, headers={"Content-Type": "application/json"}
+    )
 
     assert_error(response, 400)
 
 
 def test_client_cannot_choose_server_owned_attributes(client: TestClient) -> None:
-    body = ticket_body("v4", id="mine", href="http://evil/x", creationDate="2001-01-01T00:00:00Z",
-                       status="closed", statusChange=[{"status": "closed"}])
+    body = ticket_body(
+        "v4",
+        id="mine",
+        href="http://evil/x",
+        creationDate="2001-01-01T00:00:00Z",
+        status="closed",
+        statusChange=[{"status": "closed"}],
+    )
 
     created = client.post(f"{api('v4')}/troubleTicket", json=body).json()
 
@@ -100,8 +119,12 @@ def test_charset_and_trailing_slash_are_tolerated(client: TestClient) -> None:
     headers = {"Content-Type": "application/json;charset=utf-8"}
     import json
 
-    response = client.post(f"{api('v4')}/troubleTicket/", content=json.dumps(ticket_body("v4")), headers=headers,
-                           follow_redirects=False)
+    response = client.post(
+        f"{api('v4')}/troubleTicket/",
+        content=json.dumps(ticket_body("v4")),
+        headers=headers,
+        follow_redirects=False,
+    )
 
     assert response.status_code == 201
     listed = client.get(f"{api('v4')}/troubleTicket/", follow_redirects=False)
@@ -134,6 +157,7 @@ def test_optional_attributes_are_omitted_not_null(client: TestClient) -> None:
 
 # --- idempotency --------------------------------------------------------------------------------
 
+
 def test_retried_create_with_same_idempotency_key_returns_the_first_ticket(client: TestClient) -> None:
     headers = {"Idempotency-Key": "crm-req-77"}
     first = client.post(f"{api('v4')}/troubleTicket", json=ticket_body("v4"), headers=headers)
@@ -150,13 +174,16 @@ def test_idempotency_key_reused_with_another_body_is_409(client: TestClient) -> 
     headers = {"Idempotency-Key": "crm-req-78"}
     client.post(f"{api('v4')}/troubleTicket", json=ticket_body("v4"), headers=headers)
 
-    response = client.post(f"{api('v4')}/troubleTicket", json=ticket_body("v4", severity="Minor"), headers=headers)
+    response = client.post(
+        f"{api('v4')}/troubleTicket", json=ticket_body("v4", severity="Minor"), headers=headers
+    )
 
     assert_error(response, 409)
     assert len(client.get(f"{api('v4')}/troubleTicket").json()) == 1
 
 
 # --- retrieve, delete ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["get", "patch", "delete"])
 def test_unknown_id_is_404(client: TestClient, method: str) -> None:
@@ -182,13 +209,19 @@ def test_wrong_method_is_405_with_a_tmf_error(client: TestClient) -> None:
 
 # --- PATCH ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content_type", ["application/merge-patch+json", "application/json",
-                                          "application/merge-patch+json;charset=utf-8"])
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/merge-patch+json", "application/json", "application/merge-patch+json;charset=utf-8"],
+)
 def test_merge_patch_changes_only_the_given_attributes(client: TestClient, content_type: str) -> None:
     ticket = create(client)
 
-    response = client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}",
-                            json={"severity": "Critical", "priority": None}, headers={"Content-Type": content_type})
+    response = client.patch(
+        f"{api('v4')}/troubleTicket/{ticket['id']}",
+        json={"severity": "Critical", "priority": None},
+        headers={"Content-Type": content_type},
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -200,46 +233,67 @@ def test_merge_patch_changes_only_the_given_attributes(client: TestClient, conte
 def test_merge_patch_note_array_appends_and_keeps_existing_notes(client: TestClient) -> None:
     ticket = create(client)
 
-    body = client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}",
-                        json={"note": [{"author": "noc", "text": "tech dispatched"}]}, headers=MERGE).json()
+    body = client.patch(
+        f"{api('v4')}/troubleTicket/{ticket['id']}",
+        json={"note": [{"author": "noc", "text": "tech dispatched"}]},
+        headers=MERGE,
+    ).json()
 
     assert [(n["id"], n["text"]) for n in body["note"]] == [
-        ("1", "customer already rebooted the modem"), ("2", "tech dispatched")]
+        ("1", "customer already rebooted the modem"),
+        ("2", "tech dispatched"),
+    ]
 
 
 def test_json_patch_applies_rfc6902_operations(client: TestClient) -> None:
     ticket = create(client, "v5")
-    ops = [{"op": "replace", "path": "/severity", "value": "Minor"},
-           {"op": "add", "path": "/note/-", "value": {"@type": "Note", "text": "called back"}},
-           {"op": "replace", "path": "/status", "value": "inProgress"}]
+    ops = [
+        {"op": "replace", "path": "/severity", "value": "Minor"},
+        {"op": "add", "path": "/note/-", "value": {"@type": "Note", "text": "called back"}},
+        {"op": "replace", "path": "/status", "value": "inProgress"},
+    ]
 
     response = client.patch(f"{api('v5')}/troubleTicket/{ticket['id']}", json=ops, headers=JSON_PATCH)
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["severity"], body["status"], body["note"][-1]["text"]) == ("Minor", "inProgress", "called back")
+    assert (body["severity"], body["status"], body["note"][-1]["text"]) == (
+        "Minor",
+        "inProgress",
+        "called back",
+    )
 
 
 def test_json_patch_failed_test_operation_is_409_and_changes_nothing(client: TestClient) -> None:
     ticket = create(client)
-    ops = [{"op": "test", "path": "/severity", "value": "Minor"}, {"op": "replace", "path": "/severity",
-                                                                    "value": "Low"}]
+    ops = [
+        {"op": "test", "path": "/severity", "value": "Minor"},
+        {"op": "replace", "path": "/severity", "value": "Low"},
+    ]
 
     assert_error(client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}", json=ops, headers=JSON_PATCH), 409)
 
     assert client.get(f"{api('v4')}/troubleTicket/{ticket['id']}").json()["severity"] == "Major"
 
 
-@pytest.mark.parametrize("ops", [[{"op": "remove", "path": "/note/0"}], [{"op": "jump", "path": "/x"}],
-                                 {"op": "add"}, [{"op": "remove", "path": "/nothing/here"}]])
+@pytest.mark.parametrize(
+    "ops",
+    [
+        [{"op": "remove", "path": "/note/0"}],
+        [{"op": "jump", "path": "/x"}],
+        {"op": "add"},
+        [{"op": "remove", "path": "/nothing/here"}],
+    ],
+)
 def test_bad_json_patch_is_400(client: TestClient, ops: Any) -> None:
     ticket = create(client)
 
     assert_error(client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}", json=ops, headers=JSON_PATCH), 400)
 
 
-@pytest.mark.parametrize("attribute", ["id", "href", "creationDate", "lastUpdate", "statusChange",
-                                       "statusChangeDate", "@type"])
+@pytest.mark.parametrize(
+    "attribute", ["id", "href", "creationDate", "lastUpdate", "statusChange", "statusChangeDate", "@type"]
+)
 def test_server_owned_attributes_are_not_patchable(client: TestClient, attribute: str) -> None:
     ticket = create(client)
 
@@ -251,15 +305,23 @@ def test_server_owned_attributes_are_not_patchable(client: TestClient, attribute
 def test_mandatory_attribute_cannot_be_removed_by_patch(client: TestClient) -> None:
     ticket = create(client)
 
-    assert_error(client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}", json={"description": None},
-                              headers=MERGE), 400)
+    assert_error(
+        client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}", json={"description": None}, headers=MERGE),
+        400,
+    )
 
 
 def test_unsupported_patch_media_type_is_415(client: TestClient) -> None:
     ticket = create(client)
 
-    assert_error(client.patch(f"{api('v4')}/troubleTicket/{ticket['id']}", content=b"severity=x",
-                              headers={"Content-Type": "text/plain"}), 415)
+    assert_error(
+        client.patch(
+            f"{api('v4')}/troubleTicket/{ticket['id']}",
+            content=b"severity=x",
+            headers={"Content-Type": "text/plain"},
+        ),
+        415,
+    )
 
 
 def test_stale_if_match_is_412_and_changes_nothing(client: TestClient) -> None:
@@ -287,14 +349,25 @@ def test_current_if_match_is_accepted(client: TestClient) -> None:
 
 # --- list: filters, fields, sort, paging ----------------------------------------------------------
 
+
 @pytest.fixture
 def three(client: TestClient, clock: FixedClock) -> list[dict[str, Any]]:
     made = []
-    for severity, party, author in (("Critical", "cust-1", "ann"), ("Major", "cust-2", "bob"),
-                                    ("Minor", "cust-1", "cy")):
-        made.append(create(client, "v4", severity=severity, name=f"{severity}, with comma",
-                           relatedParty=[{"id": party, "role": "customer", "@referredType": "Individual"}],
-                           note=[{"author": author, "text": "hello"}]))
+    for severity, party, author in (
+        ("Critical", "cust-1", "ann"),
+        ("Major", "cust-2", "bob"),
+        ("Minor", "cust-1", "cy"),
+    ):
+        made.append(
+            create(
+                client,
+                "v4",
+                severity=severity,
+                name=f"{severity}, with comma",
+                relatedParty=[{"id": party, "role": "customer", "@referredType": "Individual"}],
+                note=[{"author": author, "text": "hello"}],
+            )
+        )
         clock.advance(timedelta(hours=1))
     client.patch(f"{api('v4')}/troubleTicket/{made[1]['id']}", json={"status": "inProgress"}, headers=MERGE)
     return made
@@ -304,27 +377,32 @@ def ids(response: Any) -> list[str]:
     return [t["id"] for t in response.json()]
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("severity=Major", [1]),
-    ("severity=Major,Minor", [1, 2]),
-    ("severity=Major&severity=Critical", [0, 1]),
-    ("severity=Minor&status=acknowledged", [2]),
-    ("status=inProgress", [1]),
-    ('name="Minor, with comma"', [2]),
-    ("relatedParty.id=cust-1", [0, 2]),
-    ("note.author=bob", [1]),
-    ("creationDate.gt=2026-03-02T09:30:00Z", [1, 2]),
-    ("creationDate.gte=2026-03-02T10:00:00.000Z", [1, 2]),
-    ("creationDate.lt=2026-03-02T10:00:00Z", [0]),
-    ("creationDate.lte=2026-03-02T10:00:00Z", [0, 1]),
-    ("creationDate%3E%3D2026-03-02T10:00:00Z", [1, 2]),
-    ("creationDate%3C2026-03-02T10:00:00Z", [0]),
-    ('lastUpdate="2026-03-02T09:00:00.000Z"', [0]),
-    ("severity.regex=^M", [1, 2]),
-    ("severity=~ti", [0]),
-    ("relatedParty.@referredType=Individual&severity=Critical", [0]),
-])
-def test_attribute_filters(client: TestClient, three: list[dict[str, Any]], query: str, expected: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("severity=Major", [1]),
+        ("severity=Major,Minor", [1, 2]),
+        ("severity=Major&severity=Critical", [0, 1]),
+        ("severity=Minor&status=acknowledged", [2]),
+        ("status=inProgress", [1]),
+        ('name="Minor, with comma"', [2]),
+        ("relatedParty.id=cust-1", [0, 2]),
+        ("note.author=bob", [1]),
+        ("creationDate.gt=2026-03-02T09:30:00Z", [1, 2]),
+        ("creationDate.gte=2026-03-02T10:00:00.000Z", [1, 2]),
+        ("creationDate.lt=2026-03-02T10:00:00Z", [0]),
+        ("creationDate.lte=2026-03-02T10:00:00Z", [0, 1]),
+        ("creationDate%3E%3D2026-03-02T10:00:00Z", [1, 2]),
+        ("creationDate%3C2026-03-02T10:00:00Z", [0]),
+        ('lastUpdate="2026-03-02T09:00:00.000Z"', [0]),
+        ("severity.regex=^M", [1, 2]),
+        ("severity=~ti", [0]),
+        ("relatedParty.@referredType=Individual&severity=Critical", [0]),
+    ],
+)
+def test_attribute_filters(
+    client: TestClient, three: list[dict[str, Any]], query: str, expected: list[int]
+) -> None:
     response = client.get(f"{api('v4')}/troubleTicket?{query}&sort=creationDate")
 
     assert response.status_code == 200, response.text
@@ -344,8 +422,17 @@ def test_filter_on_extension_attribute(client: TestClient) -> None:
     assert ids(client.get(f"{api('v4')}/troubleTicket?customerTier=gold")) == [gold["id"]]
 
 
-@pytest.mark.parametrize("query", ["creationDate.gt=yesterday", "limit=-1", "offset=x", "severity.regex=(",
-                                   "sort=note.text", "a%3Db=1&%3D"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "creationDate.gt=yesterday",
+        "limit=-1",
+        "offset=x",
+        "severity.regex=(",
+        "sort=note.text",
+        "a%3Db=1&%3D",
+    ],
+)
 def test_bad_query_is_400(client: TestClient, query: str) -> None:
     assert_error(client.get(f"{api('v4')}/troubleTicket?{query}"), 400)
 
@@ -354,15 +441,23 @@ def test_jsonpath_filter_is_501_not_ignored(client: TestClient) -> None:
     assert_error(client.get(f"{api('v5')}/troubleTicket?filter=note[?(@.author=='x')]"), 501)
 
 
-def test_sort_ascending_descending_and_by_several_keys(client: TestClient, three: list[dict[str, Any]]) -> None:
+def test_sort_ascending_descending_and_by_several_keys(
+    client: TestClient, three: list[dict[str, Any]]
+) -> None:
     url = f"{api('v4')}/troubleTicket"
 
     assert ids(client.get(f"{url}?sort=-creationDate")) == [t["id"] for t in reversed(three)]
     assert ids(client.get(f"{url}?sort=severity")) == [three[0]["id"], three[1]["id"], three[2]["id"]]
-    assert ids(client.get(f"{url}?sort=status,-creationDate")) == [three[2]["id"], three[0]["id"], three[1]["id"]]
+    assert ids(client.get(f"{url}?sort=status,-creationDate")) == [
+        three[2]["id"],
+        three[0]["id"],
+        three[1]["id"],
+    ]
 
 
-def test_paging_reports_total_and_result_counts_with_206(client: TestClient, three: list[dict[str, Any]]) -> None:
+def test_paging_reports_total_and_result_counts_with_206(
+    client: TestClient, three: list[dict[str, Any]]
+) -> None:
     url = f"{api('v4')}/troubleTicket?sort=creationDate"
 
     page = client.get(f"{url}&offset=1&limit=1")
@@ -375,7 +470,9 @@ def test_paging_reports_total_and_result_counts_with_206(client: TestClient, thr
     assert empty.status_code == 206 and empty.json() == [] and empty.headers["X-Total-Count"] == "3"
 
 
-def test_v4_fields_returns_exactly_the_selected_attributes(client: TestClient, three: list[dict[str, Any]]) -> None:
+def test_v4_fields_returns_exactly_the_selected_attributes(
+    client: TestClient, three: list[dict[str, Any]]
+) -> None:
     listed = client.get(f"{api('v4')}/troubleTicket?fields=status,severity").json()
     one = client.get(f"{api('v4')}/troubleTicket/{three[0]['id']}?fields=severity").json()
 

@@ -64,8 +64,12 @@ def _echo_json(value: Any) -> None:
 
 
 @click.group()
-@click.option("--database-url", envvar="TROUBLEFLOW_DATABASE_URL", default=None,
-              help="SQLAlchemy URL (default sqlite:///troubleflow.db)")
+@click.option(
+    "--database-url",
+    envvar="TROUBLEFLOW_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL (default sqlite:///troubleflow.db)",
+)
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """troubleflow: customer problem management behind TMF621."""
@@ -101,13 +105,21 @@ def serve(obj: Context, host: str, port: int, workers: int, run_worker: bool, mi
     os.environ["TROUBLEFLOW_DATABASE_URL"] = obj.settings.database_url
     process = None
     if run_worker:
-        process = multiprocessing.get_context("spawn").Process(target=_worker_process, args=(obj.settings,),
-                                                                daemon=True, name="troubleflow-worker")
+        process = multiprocessing.get_context("spawn").Process(
+            target=_worker_process, args=(obj.settings,), daemon=True, name="troubleflow-worker"
+        )
         process.start()
     click.echo(SAMPLE.format(host=host, port=port))
     try:
-        uvicorn.run("troubleflow.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=obj.settings.log_level.lower(), access_log=False)
+        uvicorn.run(
+            "troubleflow.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=obj.settings.log_level.lower(),
+            access_log=False,
+        )
     finally:
         if process is not None:
             process.terminate()
@@ -135,8 +147,10 @@ def worker(obj: Context, once: bool) -> None:
 
     if once:
         done = Worker(obj.db, obj.settings).run_once()
-        click.echo(f"dispatched {done.dispatched}, delivered {done.delivered}, failed {done.failed}, "
-                   f"parked {done.parked}")
+        click.echo(
+            f"dispatched {done.dispatched}, delivered {done.delivered}, failed {done.failed}, "
+            f"parked {done.parked}"
+        )
         return
     _worker_process(obj.settings)
 
@@ -172,8 +186,17 @@ def ticket() -> None:
 @click.option("--actor", default="cli")
 @click.pass_obj
 @_errors
-def ticket_create(obj: Context, description: str, severity: str, ticket_type: str, name: str | None,
-                  priority: str | None, customer: str | None, notes: tuple[str, ...], actor: str) -> None:
+def ticket_create(
+    obj: Context,
+    description: str,
+    severity: str,
+    ticket_type: str,
+    name: str | None,
+    priority: str | None,
+    customer: str | None,
+    notes: tuple[str, ...],
+    actor: str,
+) -> None:
     """Create a report."""
     from troubleflow.api.tmf621_v4 import V4
     from troubleflow.processes import reports
@@ -234,8 +257,10 @@ def ticket_show(obj: Context, ticket_id: str, history: bool) -> None:
         for h in reports.report_history(obj.db, ticket_id):
             label = REGISTRY[h.process_id].name if h.process_id in REGISTRY else ""
             move = f" {h.old_status or ''}->{h.new_status}" if h.new_status else ""
-            click.echo(f"{h.at.isoformat()} {h.process_id:<10} {label:<36} {h.action}{move} "
-                       f"by {h.actor}{' — ' + h.reason if h.reason else ''}")
+            click.echo(
+                f"{h.at.isoformat()} {h.process_id:<10} {label:<36} {h.action}{move} "
+                f"by {h.actor}{' — ' + h.reason if h.reason else ''}"
+            )
 
 
 @ticket.command("move")
@@ -288,8 +313,10 @@ def outbox_list(obj: Context, state: str | None, limit: int) -> None:
         rows = outbox.list_deliveries(conn, state, limit)
         counts = outbox.counts(conn)
     for r in rows:
-        click.echo(f"{r['id']:>8} {r['state']:<9} attempts={r['attempts']:<2} {r['kind']:<18} "
-                   f"ticket={r['ticket_id']} -> {r['callback']}  {r['last_error'] or ''}")
+        click.echo(
+            f"{r['id']:>8} {r['state']:<9} attempts={r['attempts']:<2} {r['kind']:<18} "
+            f"ticket={r['ticket_id']} -> {r['callback']}  {r['last_error'] or ''}"
+        )
     click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 

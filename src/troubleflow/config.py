@@ -31,11 +31,18 @@ class Settings:
         env = os.environ if environ is None else environ
         s = cls()
         casts: dict[str, type] = {
-            "database_url": str, "base_url": str, "webhook_secret": str,
-            "webhook_timeout_seconds": float, "webhook_max_attempts": int,
-            "webhook_backoff_seconds": float, "webhook_backoff_max_seconds": float,
-            "worker_poll_seconds": float, "worker_batch_size": int,
-            "delivery_lease_seconds": float, "log_level": str, "log_json": bool,
+            "database_url": str,
+            "base_url": str,
+            "webhook_secret": str,
+            "webhook_timeout_seconds": float,
+            "webhook_max_attempts": int,
+            "webhook_backoff_seconds": float,
+            "webhook_backoff_max_seconds": float,
+            "worker_poll_seconds": float,
+            "worker_batch_size": int,
+            "delivery_lease_seconds": float,
+            "log_level": str,
+            "log_json": bool,
         }
         changes: dict[str, object] = {}
         for name, cast in casts.items():

@@ -1,13 +1,13 @@
 """The one error hierarchy of troubleflow; every edge (HTTP, CLI, worker) maps it exactly once.
 
-    TroubleflowError
-     ├── NotFound            the thing named does not exist
-     ├── InvalidInput        the request is malformed or breaks a data rule (nothing changed)
-     ├── InvalidTransition   the lifecycle does not allow this status change
-     ├── Conflict            the change clashes with current state (e.g. idempotency key reused)
-     ├── PreconditionFailed  a stale version (If-Match) was supplied
-     ├── Forbidden           the caller may not do this
-     └── Unsupported         a standard feature not offered (yet)
+TroubleflowError
+ ├── NotFound            the thing named does not exist
+ ├── InvalidInput        the request is malformed or breaks a data rule (nothing changed)
+ ├── InvalidTransition   the lifecycle does not allow this status change
+ ├── Conflict            the change clashes with current state (e.g. idempotency key reused)
+ ├── PreconditionFailed  a stale version (If-Match) was supplied
+ ├── Forbidden           the caller may not do this
+ └── Unsupported         a standard feature not offered (yet)
 """
 
 from __future__ import annotations

@@ -42,8 +42,9 @@ class Outcome:
     error: str | None = None
 
 
-def post(client: httpx.Client, callback: str, body: dict[str, Any], *, secret: str, event_id: str,
-         timestamp: int) -> Outcome:
+def post(
+    client: httpx.Client, callback: str, body: dict[str, Any], *, secret: str, event_id: str, timestamp: int
+) -> Outcome:
     raw = msgspec.json.encode(body)
     headers = {
         "Content-Type": "application/json",

@@ -39,8 +39,14 @@ class Pass:
 
 
 class Worker:
-    def __init__(self, db: Database, settings: Settings, *, clock: Clock | None = None,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -85,8 +91,14 @@ class Worker:
             if sub is None:
                 continue  # unsubscribed meanwhile: its deliveries went with it
             body = webhooks.envelope(item.event, sub.api_version, self.base_url)
-            outcome = webhooks.post(self.http, sub.callback, body, secret=sub.secret or self.settings.webhook_secret,
-                                    event_id=item.event.event_id, timestamp=int(self.clock.now().timestamp()))
+            outcome = webhooks.post(
+                self.http,
+                sub.callback,
+                body,
+                secret=sub.secret or self.settings.webhook_secret,
+                event_id=item.event.event_id,
+                timestamp=int(self.clock.now().timestamp()),
+            )
             with self.db.begin() as conn:
                 if outcome.ok:
                     outbox.mark_delivered(conn, item.id, self.clock.now())
@@ -94,12 +106,25 @@ class Worker:
                     continue
                 attempts = item.attempts + 1
                 park = attempts >= self.settings.webhook_max_attempts
-                delay = min(self.settings.webhook_backoff_max_seconds,
-                            self.settings.webhook_backoff_seconds * 2 ** (attempts - 1))
-                outbox.mark_failed(conn, item.id, outcome.error or "failed",
-                                   self.clock.now() + timedelta(seconds=delay), park)
-                log.warning("delivery %s to %s failed (attempt %s%s): %s", item.id, sub.callback, attempts,
-                            ", parked" if park else "", outcome.error)
+                delay = min(
+                    self.settings.webhook_backoff_max_seconds,
+                    self.settings.webhook_backoff_seconds * 2 ** (attempts - 1),
+                )
+                outbox.mark_failed(
+                    conn,
+                    item.id,
+                    outcome.error or "failed",
+                    self.clock.now() + timedelta(seconds=delay),
+                    park,
+                )
+                log.warning(
+                    "delivery %s to %s failed (attempt %s%s): %s",
+                    item.id,
+                    sub.callback,
+                    attempts,
+                    ", parked" if park else "",
+                    outcome.error,
+                )
                 failed += 1
                 parked += int(park)
         return delivered, failed, parked
@@ -125,5 +150,6 @@ def _conditions(query: str | None) -> tuple[Condition, ...]:
         return ()
     from troubleflow.domain.query import Condition as C
 
-    return tuple(C(path, op, values) for path, op, values in tmf630.conditions(tmf630.split_query(query),
-                                                                              frozenset()))
+    return tuple(
+        C(path, op, values) for path, op, values in tmf630.conditions(tmf630.split_query(query), frozenset())
+    )

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.responses import Response
 
@@ -21,25 +22,48 @@ from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
 from troubleflow.storage.db import Database
 
-_SCHEMA_MODELS = {
-    "v4": [schemas_v4.TroubleTicket, schemas_v4.TroubleTicketCreate, schemas_v4.TroubleTicketUpdate,
-           schemas_v4.EventSubscriptionInput, schemas_v4.EventSubscription],
-    "v5": [schemas_v5.TroubleTicket, schemas_v5.TroubleTicketFVO, schemas_v5.TroubleTicketMVO,
-           schemas_v5.HubFVO, schemas_v5.Hub],
+_SCHEMA_MODELS: dict[str, list[type[BaseModel]]] = {
+    "v4": [
+        schemas_v4.TroubleTicket,
+        schemas_v4.TroubleTicketCreate,
+        schemas_v4.TroubleTicketUpdate,
+        schemas_v4.EventSubscriptionInput,
+        schemas_v4.EventSubscription,
+    ],
+    "v5": [
+        schemas_v5.TroubleTicket,
+        schemas_v5.TroubleTicketFVO,
+        schemas_v5.TroubleTicketMVO,
+        schemas_v5.HubFVO,
+        schemas_v5.Hub,
+    ],
 }
-_JSON_PATCH = {"type": "object", "required": ["op", "path"], "properties": {
-    "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
-    "path": {"type": "string"}, "value": {}, "from": {"type": "string"}}}
+_JSON_PATCH = {
+    "type": "object",
+    "required": ["op", "path"],
+    "properties": {
+        "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+        "path": {"type": "string"},
+        "value": {},
+        "from": {"type": "string"},
+    },
+}
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None,
-               clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or Settings.from_env()
-    runtime = Runtime(db=db or Database.from_url(settings.database_url), clock=clock or SystemClock(),
-                      settings=settings)
-    app = FastAPI(title="troubleflow", version=__version__,
-                  description="Customer problem management (eTOM 1.3.7) behind TMF621 Trouble Ticket v4 and v5.",
-                  docs_url="/docs", redoc_url=None)
+    runtime = Runtime(
+        db=db or Database.from_url(settings.database_url), clock=clock or SystemClock(), settings=settings
+    )
+    app = FastAPI(
+        title="troubleflow",
+        version=__version__,
+        description="Customer problem management (eTOM 1.3.7) behind TMF621 Trouble Ticket v4 and v5.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     http_errors.install(app)
     app.include_router(make_router(V4(), runtime))
@@ -59,8 +83,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     for version, models in _SCHEMA_MODELS.items():
-        _, defs = models_json_schema([(m, "validation") for m in models],
-                                     ref_template=f"#/components/schemas/{version}_{{model}}", by_alias=True)
+        _, defs = models_json_schema(
+            [(m, "validation") for m in models],
+            ref_template=f"#/components/schemas/{version}_{{model}}",
+            by_alias=True,
+        )
         for name, schema in defs.get("$defs", {}).items():
             components[f"{version}_{name}"] = schema
     components["Error"] = Error.model_json_schema(by_alias=True)

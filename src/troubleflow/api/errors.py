@@ -26,8 +26,13 @@ _TABLE: dict[type[errors.TroubleflowError], tuple[int, str]] = {
     errors.Forbidden: (403, "Forbidden"),
     errors.Unsupported: (501, "Not Implemented"),
 }
-_HTTP_REASONS = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type",
-                 400: "Bad Request", 413: "Payload Too Large"}
+_HTTP_REASONS = {
+    404: "Not Found",
+    405: "Method Not Allowed",
+    415: "Unsupported Media Type",
+    400: "Bad Request",
+    413: "Payload Too Large",
+}
 
 
 def error_response(status: int, code: str, reason: str, message: str) -> Response:
@@ -57,16 +62,24 @@ def install(app: FastAPI) -> None:
     async def on_http(_req: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         reason = _HTTP_REASONS.get(exc.status_code, "Error")
-        response = error_response(exc.status_code, reason.replace(" ", "")[0].lower() + reason.replace(" ", "")[1:],
-                                  reason, str(exc.detail))
+        response = error_response(
+            exc.status_code,
+            reason.replace(" ", "")[0].lower() + reason.replace(" ", "")[1:],
+            reason,
+            str(exc.detail),
+        )
         if exc.headers:
             response.headers.update(exc.headers)
         return response
 
     async def on_unexpected(req: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", req.method, req.url.path)
-        return error_response(500, "internalError", "Internal Server Error",
-                              "the server met an unexpected condition; it has been logged")
+        return error_response(
+            500,
+            "internalError",
+            "Internal Server Error",
+            "the server met an unexpected condition; it has been logged",
+        )
 
     app.add_exception_handler(errors.TroubleflowError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -33,7 +33,9 @@ EVENT_TITLES: dict[str, str] = {
 }
 # Domain attribute name → TMF wire name, for fieldPath and for messages.
 WIRE_NAMES: dict[str, str] = {
-    "type_name": "@type", "base_type": "@baseType", "schema_location": "@schemaLocation",
+    "type_name": "@type",
+    "base_type": "@baseType",
+    "schema_location": "@schemaLocation",
 }
 
 
@@ -104,8 +106,14 @@ def model_extras(model: BaseModel) -> dict[str, Any]:
 
 
 def note_from(model: Any) -> Note:
-    return Note(id=model.id, text=model.text, author=model.author, date=model.date, type_name=model.type_,
-                extra=model_extras(model))
+    return Note(
+        id=model.id,
+        text=model.text,
+        author=model.author,
+        date=model.date,
+        type_name=model.type_,
+        extra=model_extras(model),
+    )
 
 
 def render_note(note: Note, default_type: str | None) -> dict[str, Any]:
@@ -139,10 +147,15 @@ def opaque(model: BaseModel) -> dict[str, Any]:
 def common_fields(m: Any) -> dict[str, Any]:
     """Domain values for the attributes both versions spell the same way."""
     values: dict[str, Any] = {
-        "name": m.name, "description": m.description, "severity": m.severity, "ticket_type": m.ticket_type,
-        "priority": m.priority, "status_change_reason": m.status_change_reason,
+        "name": m.name,
+        "description": m.description,
+        "severity": m.severity,
+        "ticket_type": m.ticket_type,
+        "priority": m.priority,
+        "status_change_reason": m.status_change_reason,
         "requested_resolution_date": m.requested_resolution_date,
-        "expected_resolution_date": m.expected_resolution_date, "resolution_date": m.resolution_date,
+        "expected_resolution_date": m.expected_resolution_date,
+        "resolution_date": m.resolution_date,
         "note": [note_from(n) for n in m.note or []],
         "attachment": [opaque(a) for a in m.attachment or []],
         "extensions": dict(m.model_extra or {}),

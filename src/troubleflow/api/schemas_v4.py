@@ -80,7 +80,8 @@ class _TicketFields(Open):
     related_entity: list[RelatedEntity] | None = Field(None, alias="relatedEntity")
     related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
     trouble_ticket_relationship: list[TroubleTicketRelationship] | None = Field(
-        None, alias="troubleTicketRelationship")
+        None, alias="troubleTicketRelationship"
+    )
 
 
 class TroubleTicketCreate(_TicketFields):

@@ -116,10 +116,14 @@ class _TicketFields(Typed):
     related_entity: list[RelatedEntity] | None = Field(None, alias="relatedEntity")
     related_party: list[RelatedPartyRefOrPartyRoleRef] | None = Field(None, alias="relatedParty")
     trouble_ticket_relationship: list[TroubleTicketRelationship] | None = Field(
-        None, alias="troubleTicketRelationship")
-    trouble_ticket_characteristic: list[Characteristic] | None = Field(None, alias="troubleTicketCharacteristic")
+        None, alias="troubleTicketRelationship"
+    )
+    trouble_ticket_characteristic: list[Characteristic] | None = Field(
+        None, alias="troubleTicketCharacteristic"
+    )
     trouble_ticket_specification: TroubleTicketSpecificationRef | None = Field(
-        None, alias="troubleTicketSpecification")
+        None, alias="troubleTicketSpecification"
+    )
 
 
 class TroubleTicketFVO(_TicketFields):

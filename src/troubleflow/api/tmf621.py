@@ -61,8 +61,9 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     def href(request: Request, ticket_id: str) -> str:
         return f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/troubleTicket/{ticket_id}"
 
-    def ticket_response(request: Request, ticket: TroubleTicket, status: int = 200,
-                        fields: tuple[str, ...] | None = None) -> Response:
+    def ticket_response(
+        request: Request, ticket: TroubleTicket, status: int = 200, fields: tuple[str, ...] | None = None
+    ) -> Response:
         body = tmf630.project(rep.render(ticket, href(request, ticket.id)), fields, rep.identity_keys)
         headers = {"ETag": f'"{ticket.version}"'}
         if status == 201:
@@ -75,17 +76,26 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         base = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/troubleTicket/"
         body = [tmf630.project(rep.render(t, base + t.id), query.fields, rep.identity_keys) for t in found]
         partial = len(found) < total
-        return Response(_encode(body), status_code=206 if partial else 200, media_type=JSON,
-                        headers={"X-Total-Count": str(total), "X-Result-Count": str(len(found))})
+        return Response(
+            _encode(body),
+            status_code=206 if partial else 200,
+            media_type=JSON,
+            headers={"X-Total-Count": str(total), "X-Result-Count": str(len(found))},
+        )
 
     async def create_ticket(request: Request) -> Response:
         raw = await request.body()
         values = rep.parse(_decode_body(raw))
         key = request.headers.get("idempotency-key")
         created = await run_in_threadpool(
-            reports.create_report, db, values, clock=clock, actor=_actor(request),
+            reports.create_report,
+            db,
+            values,
+            clock=clock,
+            actor=_actor(request),
             idempotency_key=f"{rep.version}:{key}" if key else None,
-            fingerprint=hashlib.sha256(raw).hexdigest())
+            fingerprint=hashlib.sha256(raw).hexdigest(),
+        )
         response = ticket_response(request, created.ticket, 201, tmf630.fields_of(request.url.query))
         if created.replayed:
             response.headers["Idempotent-Replayed"] = "true"
@@ -106,13 +116,21 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             patched = _apply(wire, patch, media)
             return _changes(rep, wire, patched)
 
-        ticket = await run_in_threadpool(reports.change_report, db, id, compute, clock=clock,
-                                         actor=_actor(request), if_match=_if_match(request))
+        ticket = await run_in_threadpool(
+            reports.change_report,
+            db,
+            id,
+            compute,
+            clock=clock,
+            actor=_actor(request),
+            if_match=_if_match(request),
+        )
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 
     async def delete_ticket(request: Request, id: str) -> Response:
-        await run_in_threadpool(reports.delete_report, db, id, clock=clock, actor=_actor(request),
-                                if_match=_if_match(request))
+        await run_in_threadpool(
+            reports.delete_report, db, id, clock=clock, actor=_actor(request), if_match=_if_match(request)
+        )
         return Response(status_code=204)
 
     async def create_hub(request: Request) -> Response:
@@ -123,11 +141,23 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             tmf630.conditions(tmf630.split_query(model.query), frozenset())  # refuse a malformed query now
         extensions = dict(model.model_extra or {})
         secret = extensions.pop("secret", None)
-        sub = await run_in_threadpool(hub.subscribe, db, api_version=rep.version, callback=model.callback, query=model.query,
-                            secret=str(secret) if secret is not None else None, extensions=extensions, clock=clock)
+        sub = await run_in_threadpool(
+            hub.subscribe,
+            db,
+            api_version=rep.version,
+            callback=model.callback,
+            query=model.query,
+            secret=str(secret) if secret is not None else None,
+            extensions=extensions,
+            clock=clock,
+        )
         location = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/hub/{sub.id}"
-        return Response(_encode(rep.render_hub(sub, location)), status_code=201, media_type=JSON,
-                        headers={"Location": location})
+        return Response(
+            _encode(rep.render_hub(sub, location)),
+            status_code=201,
+            media_type=JSON,
+            headers={"Location": location},
+        )
 
     async def get_hub(request: Request, id: str) -> Response:
         sub = await run_in_threadpool(hub.get_subscription, db, id, rep.version)
@@ -138,57 +168,131 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         await run_in_threadpool(hub.unsubscribe, db, id, rep.version)
         return Response(status_code=204)
 
-    ticket_doc = {"200": {"description": "The trouble ticket",
-                          "content": {"application/json": {"schema": _ref(rep.resource_model)}}}}
-    list_doc = {"200": {"description": "All matching tickets", "content": {"application/json": {
-        "schema": {"type": "array", "items": _ref(rep.resource_model)}}}},
-        "206": {"description": "One page of the matching tickets (see X-Total-Count)"}}
-    created_doc = {"201": {"description": "Created", "content": {"application/json": {
-        "schema": _ref(rep.resource_model)}}}}
-    hub_doc = {"201": {"description": "Subscribed", "content": {"application/json": {
-        "schema": _ref(rep.hub_model)}}}}
-    errors_doc = {str(code): {"description": text, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}}
-        for code, text in ((400, "Bad Request"), (404, "Not Found"), (409, "Conflict"),
-                           (412, "Precondition Failed"))}
+    ticket_doc: dict[int | str, dict[str, Any]] = {
+        "200": {
+            "description": "The trouble ticket",
+            "content": {"application/json": {"schema": _ref(rep.resource_model)}},
+        }
+    }
+    list_doc: dict[int | str, dict[str, Any]] = {
+        "200": {
+            "description": "All matching tickets",
+            "content": {"application/json": {"schema": {"type": "array", "items": _ref(rep.resource_model)}}},
+        },
+        "206": {"description": "One page of the matching tickets (see X-Total-Count)"},
+    }
+    created_doc: dict[int | str, dict[str, Any]] = {
+        "201": {
+            "description": "Created",
+            "content": {"application/json": {"schema": _ref(rep.resource_model)}},
+        }
+    }
+    hub_doc: dict[int | str, dict[str, Any]] = {
+        "201": {"description": "Subscribed", "content": {"application/json": {"schema": _ref(rep.hub_model)}}}
+    }
+    errors_doc: dict[int | str, dict[str, Any]] = {
+        str(code): {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code, text in (
+            (400, "Bad Request"),
+            (404, "Not Found"),
+            (409, "Conflict"),
+            (412, "Precondition Failed"),
+        )
+    }
     body = _body_doc
     for path in ("/troubleTicket", "/troubleTicket/"):
         shown = path == "/troubleTicket"
-        router.add_api_route(path, list_tickets, methods=["GET"], include_in_schema=shown,
-                             responses={**list_doc, **errors_doc}, openapi_extra=_list_params(),
-                             summary="List or find trouble tickets", operation_id=f"listTroubleTicket{rep.version}"
-                             if shown else None)
-        router.add_api_route(path, create_ticket, methods=["POST"], include_in_schema=shown, status_code=201,
-                             responses={**created_doc, **errors_doc},
-                             openapi_extra=body(rep.create_model, ["application/json"]),
-                             summary="Create a trouble ticket", operation_id=f"createTroubleTicket{rep.version}"
-                             if shown else None)
-    router.add_api_route("/troubleTicket/{id}", get_ticket, methods=["GET"], responses={**ticket_doc, **errors_doc},
-                         summary="Retrieve a trouble ticket", openapi_extra=_fields_param())
-    router.add_api_route("/troubleTicket/{id}", patch_ticket, methods=["PATCH"],
-                         responses={**ticket_doc, **errors_doc}, summary="Update a trouble ticket",
-                         openapi_extra=body(rep.update_model, ["application/merge-patch+json",
-                                                               "application/json"], json_patch=True))
-    router.add_api_route("/troubleTicket/{id}", delete_ticket, methods=["DELETE"], status_code=204,
-                         responses={"204": {"description": "Deleted"}, **errors_doc},
-                         summary="Delete a trouble ticket")
-    router.add_api_route("/hub", create_hub, methods=["POST"], status_code=201, responses={**hub_doc, **errors_doc},
-                         summary="Subscribe to trouble ticket events",
-                         openapi_extra=body(rep.hub_input_model, ["application/json"]))
-    router.add_api_route("/hub/{id}", get_hub, methods=["GET"], summary="Retrieve a subscription",
-                         responses={"200": {"description": "The subscription", "content": {
-                             "application/json": {"schema": _ref(rep.hub_model)}}}, **errors_doc})
-    router.add_api_route("/hub/{id}", delete_hub, methods=["DELETE"], status_code=204,
-                         responses={"204": {"description": "Unsubscribed"}, **errors_doc},
-                         summary="Remove a subscription")
+        router.add_api_route(
+            path,
+            list_tickets,
+            methods=["GET"],
+            include_in_schema=shown,
+            responses={**list_doc, **errors_doc},
+            openapi_extra=_list_params(),
+            summary="List or find trouble tickets",
+            operation_id=f"listTroubleTicket{rep.version}" if shown else None,
+        )
+        router.add_api_route(
+            path,
+            create_ticket,
+            methods=["POST"],
+            include_in_schema=shown,
+            status_code=201,
+            responses={**created_doc, **errors_doc},
+            openapi_extra=body(rep.create_model, ["application/json"]),
+            summary="Create a trouble ticket",
+            operation_id=f"createTroubleTicket{rep.version}" if shown else None,
+        )
+    router.add_api_route(
+        "/troubleTicket/{id}",
+        get_ticket,
+        methods=["GET"],
+        responses={**ticket_doc, **errors_doc},
+        summary="Retrieve a trouble ticket",
+        openapi_extra=_fields_param(),
+    )
+    router.add_api_route(
+        "/troubleTicket/{id}",
+        patch_ticket,
+        methods=["PATCH"],
+        responses={**ticket_doc, **errors_doc},
+        summary="Update a trouble ticket",
+        openapi_extra=body(
+            rep.update_model, ["application/merge-patch+json", "application/json"], json_patch=True
+        ),
+    )
+    router.add_api_route(
+        "/troubleTicket/{id}",
+        delete_ticket,
+        methods=["DELETE"],
+        status_code=204,
+        responses={"204": {"description": "Deleted"}, **errors_doc},
+        summary="Delete a trouble ticket",
+    )
+    router.add_api_route(
+        "/hub",
+        create_hub,
+        methods=["POST"],
+        status_code=201,
+        responses={**hub_doc, **errors_doc},
+        summary="Subscribe to trouble ticket events",
+        openapi_extra=body(rep.hub_input_model, ["application/json"]),
+    )
+    router.add_api_route(
+        "/hub/{id}",
+        get_hub,
+        methods=["GET"],
+        summary="Retrieve a subscription",
+        responses={
+            "200": {
+                "description": "The subscription",
+                "content": {"application/json": {"schema": _ref(rep.hub_model)}},
+            },
+            **errors_doc,
+        },
+    )
+    router.add_api_route(
+        "/hub/{id}",
+        delete_hub,
+        methods=["DELETE"],
+        status_code=204,
+        responses={"204": {"description": "Unsubscribed"}, **errors_doc},
+        summary="Remove a subscription",
+    )
     return router
 
 
 def raise_unsupported_media(media: str) -> None:
     from starlette.exceptions import HTTPException
 
-    raise HTTPException(415, f"PATCH accepts application/merge-patch+json, application/json or "
-                             f"application/json-patch+json, not '{media}'")
+    raise HTTPException(
+        415,
+        f"PATCH accepts application/merge-patch+json, application/json or "
+        f"application/json-patch+json, not '{media}'",
+    )
 
 
 def _apply(wire: dict[str, Any], patch: Any, media: str) -> dict[str, Any]:
@@ -199,8 +303,14 @@ def _apply(wire: dict[str, Any], patch: Any, media: str) -> dict[str, Any]:
             result = jsonpatch.JsonPatch(patch).apply(wire)
         except jsonpatch.JsonPatchTestFailed as exc:
             raise Conflict(f"JSON Patch test failed: {exc}") from None
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError,
-                IndexError, ValueError) as exc:
+        except (
+            jsonpatch.JsonPatchException,
+            jsonpatch.JsonPointerException,
+            TypeError,
+            KeyError,
+            IndexError,
+            ValueError,
+        ) as exc:
             raise InvalidInput(f"cannot apply the JSON Patch: {exc}") from None
         if not isinstance(result, dict):
             raise InvalidInput("the JSON Patch must leave the ticket a JSON object")
@@ -213,8 +323,13 @@ def _apply(wire: dict[str, Any], patch: Any, media: str) -> dict[str, Any]:
         # Merge patch replaces arrays, but notes are an append-only record: the notes sent are added
         # to those already there (an existing id must come back unchanged).
         known = {n.get("id") for n in wire.get("note", [])}
-        patch = {**patch, "note": [*wire.get("note", []),
-                                   *(n for n in patch["note"] if not isinstance(n, dict) or n.get("id") not in known)]}
+        patch = {
+            **patch,
+            "note": [
+                *wire.get("note", []),
+                *(n for n in patch["note"] if not isinstance(n, dict) or n.get("id") not in known),
+            ],
+        }
     result = apply_merge_patch(wire, patch)
     assert isinstance(result, dict)
     return result
@@ -252,22 +367,35 @@ def _ref(model: type) -> dict[str, str]:
 def _body_doc(model: type, media: list[str], json_patch: bool = False) -> dict[str, Any]:
     content: dict[str, Any] = {m: {"schema": _ref(model)} for m in media}
     if json_patch:
-        content[JSON_PATCH] = {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/JsonPatch"}}}
+        content[JSON_PATCH] = {
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/JsonPatch"}}
+        }
     return {"requestBody": {"required": True, "content": content}}
 
 
 def _fields_param() -> dict[str, Any]:
-    return {"parameters": [{"name": "fields", "in": "query", "required": False, "schema": {"type": "string"},
-                            "description": "Comma-separated first-level attributes to return"}]}
+    return {
+        "parameters": [
+            {
+                "name": "fields",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Comma-separated first-level attributes to return",
+            }
+        ]
+    }
 
 
 def _list_params() -> dict[str, Any]:
     params = _fields_param()["parameters"]
-    for name, kind, text in (("offset", "integer", "Index of the first item"),
-                             ("limit", "integer", "Page size (at most 1000)"),
-                             ("sort", "string", "attr or -attr, comma-separated"),
-                             ("status", "string", "Filter by status (comma = OR)"),
-                             ("severity", "string", "Filter by severity")):
+    for name, kind, text in (
+        ("offset", "integer", "Index of the first item"),
+        ("limit", "integer", "Page size (at most 1000)"),
+        ("sort", "string", "attr or -attr, comma-separated"),
+        ("status", "string", "Filter by status (comma = OR)"),
+        ("severity", "string", "Filter by severity"),
+    ):
         schema: dict[str, Any] = {"type": kind}
         if kind == "integer":
             schema["minimum"] = 0

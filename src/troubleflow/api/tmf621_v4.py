@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from troubleflow.api import schemas_v4 as s
 from troubleflow.api.representation import (
     envelope_common,
@@ -23,28 +25,66 @@ from troubleflow.storage.hubs import Subscription
 from troubleflow.storage.outbox import OutboxEvent
 
 _TOP = {"externalId": ("external_id",), "@type": ("type_name",), "statusChange": ("status_change",)}
-_SUB = {"@referredType": "referred_type", "@type": "ref_type", "relationshipType": "role",
-        "changeDate": "change_date", "changeReason": "change_reason"}
-_KNOWN = frozenset({
-    "id", "name", "description", "severity", "ticket_type", "priority", "status", "status_change_date",
-    "status_change_reason", "creation_date", "last_update", "requested_resolution_date",
-    "expected_resolution_date", "resolution_date", "channel", "note", "attachment", "related_entity",
-    "related_party", "trouble_ticket_relationship", "status_change", "base_type", "schema_location",
-    "trouble_ticket_characteristic", "trouble_ticket_specification",
-})
+_SUB = {
+    "@referredType": "referred_type",
+    "@type": "ref_type",
+    "relationshipType": "role",
+    "changeDate": "change_date",
+    "changeReason": "change_reason",
+}
+_KNOWN = frozenset(
+    {
+        "id",
+        "name",
+        "description",
+        "severity",
+        "ticket_type",
+        "priority",
+        "status",
+        "status_change_date",
+        "status_change_reason",
+        "creation_date",
+        "last_update",
+        "requested_resolution_date",
+        "expected_resolution_date",
+        "resolution_date",
+        "channel",
+        "note",
+        "attachment",
+        "related_entity",
+        "related_party",
+        "trouble_ticket_relationship",
+        "status_change",
+        "base_type",
+        "schema_location",
+        "trouble_ticket_characteristic",
+        "trouble_ticket_specification",
+    }
+)
 
 
 class V4:
-    version = "v4"
+    version: str = "v4"
     # R18-era CTKs expect exactly the selected attributes (tmf-apis.md §6, "Attribute selection").
     identity_keys: frozenset[str] = frozenset()
-    server_owned = frozenset({"id", "href", "creationDate", "lastUpdate", "statusChangeDate", "statusChange",
-                              "@type", "@baseType", "@schemaLocation"})
-    create_model = s.TroubleTicketCreate
-    update_model = s.TroubleTicketUpdate
-    resource_model = s.TroubleTicket
-    hub_input_model = s.EventSubscriptionInput
-    hub_model = s.EventSubscription
+    server_owned: frozenset[str] = frozenset(
+        {
+            "id",
+            "href",
+            "creationDate",
+            "lastUpdate",
+            "statusChangeDate",
+            "statusChange",
+            "@type",
+            "@baseType",
+            "@schemaLocation",
+        }
+    )
+    create_model: type[BaseModel] = s.TroubleTicketCreate
+    update_model: type[BaseModel] = s.TroubleTicketUpdate
+    resource_model: type[BaseModel] = s.TroubleTicket
+    hub_input_model: type[BaseModel] = s.EventSubscriptionInput
+    hub_model: type[BaseModel] = s.EventSubscription
 
     def render(self, t: TroubleTicket, href: str) -> dict[str, Any]:
         out = render_common(t, href)
@@ -56,12 +96,17 @@ class V4:
         put(out, "attachment", t.attachment)
         put(out, "relatedEntity", [render_ref(r) for r in t.related_entity])
         put(out, "relatedParty", [render_ref(r) for r in t.related_party])
-        put(out, "troubleTicketRelationship",
-            [render_ref(r, role_key="relationshipType") for r in t.trouble_ticket_relationship])
+        put(
+            out,
+            "troubleTicketRelationship",
+            [render_ref(r, role_key="relationshipType") for r in t.trouble_ticket_relationship],
+        )
         # v5-only data travels in v4 as extension attributes (TMF630 allows extra attributes).
         put(out, "troubleTicketCharacteristic", t.trouble_ticket_characteristic)
         put(out, "troubleTicketSpecification", t.trouble_ticket_specification)
-        out["statusChange"] = [_status_change(c.status.value, c.change_date, c.change_reason) for c in t.status_change]
+        out["statusChange"] = [
+            _status_change(c.status.value, c.change_date, c.change_reason) for c in t.status_change
+        ]
         for key, value in t.extensions.items():
             out.setdefault(key, value)
         return out
@@ -74,8 +119,9 @@ class V4:
         values["channel"] = _ref(m.channel) if m.channel else None
         values["related_entity"] = [_ref(r) for r in m.related_entity or []]
         values["related_party"] = [_ref(r) for r in m.related_party or []]
-        values["trouble_ticket_relationship"] = [_ref(r, role=r.relationship_type)
-                                                 for r in m.trouble_ticket_relationship or []]
+        values["trouble_ticket_relationship"] = [
+            _ref(r, role=r.relationship_type) for r in m.trouble_ticket_relationship or []
+        ]
         values["external_identifier"] = [ExternalIdentifier(id=m.external_id)] if m.external_id else []
         extensions = values["extensions"]
         values["trouble_ticket_characteristic"] = extensions.pop("troubleTicketCharacteristic", None) or []
@@ -118,5 +164,11 @@ def _ref(m: Any, role: str | None = None) -> Ref:
     extra = model_extras(m)
     if m.type_ is not None:
         extra["@type"] = m.type_
-    return Ref(id=m.id, role=role if role is not None else getattr(m, "role", None), name=m.name, href=m.href,
-               referred_type=getattr(m, "referred_type", None), extra=extra)
+    return Ref(
+        id=m.id,
+        role=role if role is not None else getattr(m, "role", None),
+        name=m.name,
+        href=m.href,
+        referred_type=getattr(m, "referred_type", None),
+        extra=extra,
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from troubleflow.api import schemas_v5 as s
 from troubleflow.api.representation import (
     common_fields,
@@ -25,52 +27,113 @@ from troubleflow.storage.hubs import Subscription
 from troubleflow.storage.outbox import OutboxEvent
 
 _TOP = {"@type": ("type_name",), "statusChangeHistory": ("status_change",)}
-_SUB = {"@referredType": "referred_type", "@type": "ref_type", "relationshipType": "role",
-        "statusChangeDate": "change_date", "statusChangeReason": "change_reason"}
+_SUB = {
+    "@referredType": "referred_type",
+    "@type": "ref_type",
+    "relationshipType": "role",
+    "statusChangeDate": "change_date",
+    "statusChangeReason": "change_reason",
+}
 _OPAQUE = frozenset({"attachment", "trouble_ticket_characteristic", "trouble_ticket_specification"})
-_KNOWN = frozenset({
-    "id", "name", "description", "severity", "ticket_type", "priority", "status", "status_change_date",
-    "status_change_reason", "creation_date", "last_update", "requested_resolution_date",
-    "expected_resolution_date", "resolution_date", "channel", "note", "attachment", "related_entity",
-    "related_party", "trouble_ticket_relationship", "status_change", "external_identifier",
-    "trouble_ticket_characteristic", "trouble_ticket_specification", "type_name", "base_type",
-    "schema_location",
-})
+_KNOWN = frozenset(
+    {
+        "id",
+        "name",
+        "description",
+        "severity",
+        "ticket_type",
+        "priority",
+        "status",
+        "status_change_date",
+        "status_change_reason",
+        "creation_date",
+        "last_update",
+        "requested_resolution_date",
+        "expected_resolution_date",
+        "resolution_date",
+        "channel",
+        "note",
+        "attachment",
+        "related_entity",
+        "related_party",
+        "trouble_ticket_relationship",
+        "status_change",
+        "external_identifier",
+        "trouble_ticket_characteristic",
+        "trouble_ticket_specification",
+        "type_name",
+        "base_type",
+        "schema_location",
+    }
+)
 _PARTY_TYPES = frozenset({"PartyRef", "PartyRoleRef"})
 _ATTACHMENT_TYPES = frozenset({"Attachment", "AttachmentRef"})
 
 
 class V5:
-    version = "v5"
+    version: str = "v5"
     # v5 guidance keeps the identity keys in a projection (tmf-apis.md §6).
-    identity_keys = frozenset({"id", "href", "@type"})
-    server_owned = frozenset({"id", "href", "creationDate", "lastUpdate", "statusChangeDate",
-                              "statusChangeHistory", "@type", "@baseType", "@schemaLocation"})
-    create_model = s.TroubleTicketFVO
-    update_model = s.TroubleTicketMVO
-    resource_model = s.TroubleTicket
-    hub_input_model = s.HubFVO
-    hub_model = s.Hub
+    identity_keys: frozenset[str] = frozenset({"id", "href", "@type"})
+    server_owned: frozenset[str] = frozenset(
+        {
+            "id",
+            "href",
+            "creationDate",
+            "lastUpdate",
+            "statusChangeDate",
+            "statusChangeHistory",
+            "@type",
+            "@baseType",
+            "@schemaLocation",
+        }
+    )
+    create_model: type[BaseModel] = s.TroubleTicketFVO
+    update_model: type[BaseModel] = s.TroubleTicketMVO
+    resource_model: type[BaseModel] = s.TroubleTicket
+    hub_input_model: type[BaseModel] = s.HubFVO
+    hub_model: type[BaseModel] = s.Hub
 
     def render(self, t: TroubleTicket, href: str) -> dict[str, Any]:
         out = render_common(t, href)
         put(out, "externalIdentifier", [_external_id(e) for e in t.external_identifier])
         if t.channel:
-            out["channel"] = {**render_ref(t.channel, role_key=None), "@type": t.channel.ref_type or "ChannelRef"}
+            out["channel"] = {
+                **render_ref(t.channel, role_key=None),
+                "@type": t.channel.ref_type or "ChannelRef",
+            }
         put(out, "note", [render_note(n, "Note") for n in t.note])
         put(out, "attachment", [_attachment(a) for a in t.attachment])
-        put(out, "relatedEntity", [_related(r, "entity", "RelatedEntity", r.ref_type or "EntityRef")
-                                   for r in t.related_entity])
-        put(out, "relatedParty", [_related(r, "partyOrPartyRole", "RelatedPartyRefOrPartyRoleRef",
-                                           r.ref_type if r.ref_type in _PARTY_TYPES else "PartyRef")
-                                  for r in t.related_party])
-        put(out, "troubleTicketRelationship",
-            [{**render_ref(r, role_key="relationshipType"), "@type": "TroubleTicketRelationship"}
-             for r in t.trouble_ticket_relationship])
+        put(
+            out,
+            "relatedEntity",
+            [_related(r, "entity", "RelatedEntity", r.ref_type or "EntityRef") for r in t.related_entity],
+        )
+        put(
+            out,
+            "relatedParty",
+            [
+                _related(
+                    r,
+                    "partyOrPartyRole",
+                    "RelatedPartyRefOrPartyRoleRef",
+                    r.ref_type if r.ref_type in _PARTY_TYPES else "PartyRef",
+                )
+                for r in t.related_party
+            ],
+        )
+        put(
+            out,
+            "troubleTicketRelationship",
+            [
+                {**render_ref(r, role_key="relationshipType"), "@type": "TroubleTicketRelationship"}
+                for r in t.trouble_ticket_relationship
+            ],
+        )
         put(out, "troubleTicketCharacteristic", t.trouble_ticket_characteristic)
         put(out, "troubleTicketSpecification", t.trouble_ticket_specification)
-        out["statusChangeHistory"] = [_status_change(c.status.value, c.change_date, c.change_reason)
-                                      for c in t.status_change]
+        out["statusChangeHistory"] = [
+            _status_change(c.status.value, c.change_date, c.change_reason) for c in t.status_change
+        ]
         for key, value in t.extensions.items():
             out.setdefault(key, value)
         return out
@@ -83,17 +146,29 @@ class V5:
                 raise InvalidInput("an AttachmentRef needs an 'id'", field="attachment.id")
         values["channel"] = _ref(m.channel) if m.channel else None
         values["related_entity"] = [_ref(r.entity, role=r.role, outer=r) for r in m.related_entity or []]
-        values["related_party"] = [_ref(r.party_or_party_role, role=r.role, outer=r) for r in m.related_party or []]
-        values["trouble_ticket_relationship"] = [_ref(r, role=r.relationship_type)
-                                                 for r in m.trouble_ticket_relationship or []]
+        values["related_party"] = [
+            _ref(r.party_or_party_role, role=r.role, outer=r) for r in m.related_party or []
+        ]
+        values["trouble_ticket_relationship"] = [
+            _ref(r, role=r.relationship_type) for r in m.trouble_ticket_relationship or []
+        ]
         values["external_identifier"] = [
-            ExternalIdentifier(id=e.id, owner=e.owner, external_identifier_type=e.external_identifier_type,
-                               extra=model_extras(e)) for e in m.external_identifier or []]
+            ExternalIdentifier(
+                id=e.id,
+                owner=e.owner,
+                external_identifier_type=e.external_identifier_type,
+                extra=model_extras(e),
+            )
+            for e in m.external_identifier or []
+        ]
         values["trouble_ticket_characteristic"] = [
-            c.model_dump(mode="json", by_alias=True, exclude_none=True) for c in m.trouble_ticket_characteristic or []]
+            c.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for c in m.trouble_ticket_characteristic or []
+        ]
         spec = m.trouble_ticket_specification
         values["trouble_ticket_specification"] = (
-            spec.model_dump(mode="json", by_alias=True, exclude_none=True) if spec else None)
+            spec.model_dump(mode="json", by_alias=True, exclude_none=True) if spec else None
+        )
         return values
 
     def domain_path(self, wire: tuple[str, ...]) -> tuple[str, ...]:
@@ -167,5 +242,12 @@ def _ref(m: Any, role: str | None = None, outer: Any = None) -> Ref:
         value = getattr(m, key, None)
         if value is not None:
             extra["partyId" if key == "party_id" else "partyName"] = value
-    return Ref(id=m.id, role=role, name=m.name, href=m.href, referred_type=getattr(m, "referred_type", None),
-               ref_type=m.type_, extra=extra)
+    return Ref(
+        id=m.id,
+        role=role,
+        name=m.name,
+        href=m.href,
+        referred_type=getattr(m, "referred_type", None),
+        ref_type=m.type_,
+        extra=extra,
+    )

@@ -16,10 +16,25 @@ UNSUPPORTED = frozenset({"filter", "before", "after"})
 MAX_PAGE = 1000
 _SPLIT = re.compile(r"^(?P<key>[^<>=!~]+?)(?P<op>>=|<=|!=|=~|>|<|=)(?P<value>.*)$", re.S)
 _SYMBOLS = {">=": Op.GTE, "<=": Op.LTE, ">": Op.GT, "<": Op.LT, "=~": Op.REGEX, "!=": Op.NE, "=": Op.EQ}
-_SUFFIXES = {"gt": Op.GT, "gte": Op.GTE, "lt": Op.LT, "lte": Op.LTE, "regex": Op.REGEX, "eq": Op.EQ,
-             "ne": Op.NE}
-_DATE_COLUMNS = frozenset({"creation_date", "last_update", "status_change_date", "requested_resolution_date",
-                           "expected_resolution_date", "resolution_date"})
+_SUFFIXES = {
+    "gt": Op.GT,
+    "gte": Op.GTE,
+    "lt": Op.LT,
+    "lte": Op.LTE,
+    "regex": Op.REGEX,
+    "eq": Op.EQ,
+    "ne": Op.NE,
+}
+_DATE_COLUMNS = frozenset(
+    {
+        "creation_date",
+        "last_update",
+        "status_change_date",
+        "requested_resolution_date",
+        "expected_resolution_date",
+        "resolution_date",
+    }
+)
 
 
 def split_query(raw: str) -> list[tuple[str, Op, str]]:
@@ -40,7 +55,9 @@ def split_query(raw: str) -> list[tuple[str, Op, str]]:
     return parts
 
 
-def conditions(parts: list[tuple[str, Op, str]], reserved: frozenset[str]) -> list[tuple[tuple[str, ...], Op, tuple[str, ...]]]:
+def conditions(
+    parts: list[tuple[str, Op, str]], reserved: frozenset[str]
+) -> list[tuple[tuple[str, ...], Op, tuple[str, ...]]]:
     """Group filters: the same attribute and operator repeated, or comma-separated values, mean OR."""
     grouped: dict[tuple[str, Op], list[str]] = {}
     for key, op, value in parts:
@@ -60,13 +77,20 @@ def parse_list(raw: str, rep: Representation) -> Query:
     parts = split_query(raw)
     for key, _op, _value in parts:
         if key in UNSUPPORTED:
-            raise Unsupported(f"the '{key}' query parameter is not supported; use attribute filters and "
-                              "offset/limit")
+            raise Unsupported(
+                f"the '{key}' query parameter is not supported; use attribute filters and offset/limit"
+            )
     params = {k: v for k, op, v in parts if k in RESERVED and op is Op.EQ}
-    conds = tuple(_domain_condition(path, op, values, rep)
-                  for path, op, values in conditions(parts, RESERVED))
-    return Query(conditions=conds, sort=_sort(params.get("sort"), rep), offset=_int(params, "offset", 0),
-                 limit=_limit(params), fields=parse_fields(params.get("fields")))
+    conds = tuple(
+        _domain_condition(path, op, values, rep) for path, op, values in conditions(parts, RESERVED)
+    )
+    return Query(
+        conditions=conds,
+        sort=_sort(params.get("sort"), rep),
+        offset=_int(params, "offset", 0),
+        limit=_limit(params),
+        fields=parse_fields(params.get("fields")),
+    )
 
 
 def parse_fields(value: str | None) -> tuple[str, ...] | None:
@@ -89,7 +113,9 @@ def project(doc: dict[str, Any], fields: tuple[str, ...] | None, identity: froze
     return {k: v for k, v in doc.items() if k in keep}
 
 
-def _domain_condition(path: tuple[str, ...], op: Op, values: tuple[str, ...], rep: Representation) -> Condition:
+def _domain_condition(
+    path: tuple[str, ...], op: Op, values: tuple[str, ...], rep: Representation
+) -> Condition:
     dpath = rep.domain_path(path)
     typed: tuple[Any, ...] = values
     if len(dpath) == 1 and dpath[0] in _DATE_COLUMNS:
@@ -101,7 +127,9 @@ def _date(value: str, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
     except ValueError:
-        raise InvalidInput(f"'{value}' is not an ISO 8601 date-time (filter on '{name}')", field=name) from None
+        raise InvalidInput(
+            f"'{value}' is not an ISO 8601 date-time (filter on '{name}')", field=name
+        ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -116,9 +144,21 @@ def _sort(value: str | None, rep: Representation) -> tuple[SortKey, ...]:
         descending = item.startswith("-")
         name = item.lstrip("+-").strip()
         path = rep.domain_path(tuple(name.split(".")))
-        if len(path) > 1 and path[0] != "extensions" and path[0] in {
-                "note", "attachment", "related_entity", "related_party", "trouble_ticket_relationship",
-                "trouble_ticket_characteristic", "external_identifier", "status_change"}:
+        if (
+            len(path) > 1
+            and path[0] != "extensions"
+            and path[0]
+            in {
+                "note",
+                "attachment",
+                "related_entity",
+                "related_party",
+                "trouble_ticket_relationship",
+                "trouble_ticket_characteristic",
+                "external_identifier",
+                "status_change",
+            }
+        ):
             raise InvalidInput(f"cannot sort by '{name}': it is inside a list", field="sort")
         keys.append(SortKey(path, descending))
     return tuple(keys)

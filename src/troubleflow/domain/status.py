@@ -45,8 +45,9 @@ def parse_status(value: str) -> Status:
         allowed = ", ".join(s.value for s in Status)
         from troubleflow.errors import InvalidInput
 
-        raise InvalidInput(f"'{value}' is not a trouble ticket status; use one of: {allowed}",
-                           field="status") from None
+        raise InvalidInput(
+            f"'{value}' is not a trouble ticket status; use one of: {allowed}", field="status"
+        ) from None
 
 
 def check_transition(current: Status, target: Status) -> None:

@@ -96,18 +96,37 @@ class TroubleTicket:
 # Attributes a client may set on create or change by PATCH (tmf-apis.md §2.1 "Patch rules");
 # id, href, creationDate, lastUpdate, statusChange(History), statusChangeDate and the @-typing are
 # server-owned.
-CLIENT_FIELDS = frozenset({
-    "name", "description", "severity", "ticket_type", "priority", "status", "status_change_reason",
-    "requested_resolution_date", "expected_resolution_date", "resolution_date", "channel",
-    "external_identifier", "note", "attachment", "related_entity", "related_party",
-    "trouble_ticket_relationship", "trouble_ticket_characteristic", "trouble_ticket_specification",
-    "extensions",
-})
+CLIENT_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "severity",
+        "ticket_type",
+        "priority",
+        "status",
+        "status_change_reason",
+        "requested_resolution_date",
+        "expected_resolution_date",
+        "resolution_date",
+        "channel",
+        "external_identifier",
+        "note",
+        "attachment",
+        "related_entity",
+        "related_party",
+        "trouble_ticket_relationship",
+        "trouble_ticket_characteristic",
+        "trouble_ticket_specification",
+        "extensions",
+    }
+)
 CREATE_ONLY_FIELDS = frozenset({"type_name", "base_type", "schema_location"})
 REQUIRED_FIELDS = ("description", "severity", "ticket_type")
 
 
-def open_ticket(values: dict[str, Any], *, ticket_id: str, now: datetime) -> tuple[TroubleTicket, TicketEvent]:
+def open_ticket(
+    values: dict[str, Any], *, ticket_id: str, now: datetime
+) -> tuple[TroubleTicket, TicketEvent]:
     """Create a report in the initial status with its first status-history entry.
 
     A client-sent `status` is ignored: the server chooses the initial status (TMF621 create rules).
@@ -120,14 +139,20 @@ def open_ticket(values: dict[str, Any], *, ticket_id: str, now: datetime) -> tup
         _require_text(values.get(name), name)
     notes = _number_notes(values.pop("note", []), [], now)
     ticket = TroubleTicket(
-        id=ticket_id, note=notes, creation_date=now, last_update=now, status_change_date=now,
+        id=ticket_id,
+        note=notes,
+        creation_date=now,
+        last_update=now,
+        status_change_date=now,
         status_change=[StatusChange(status=INITIAL_STATUS, change_date=now)],
         **{k: v for k, v in values.items() if v is not None},
     )
     return ticket, TicketEvent(EventKind.CREATED, ticket_id, new_status=INITIAL_STATUS.value)
 
 
-def change_ticket(ticket: TroubleTicket, values: dict[str, Any], *, now: datetime) -> tuple[TroubleTicket, list[TicketEvent]]:
+def change_ticket(
+    ticket: TroubleTicket, values: dict[str, Any], *, now: datetime
+) -> tuple[TroubleTicket, list[TicketEvent]]:
     """Apply client changes; return the new ticket and the events (none when nothing changed).
 
     A status change goes through the lifecycle table, stamps `statusChangeDate`, keeps the reason and
@@ -145,8 +170,14 @@ def change_ticket(ticket: TroubleTicket, values: dict[str, Any], *, now: datetim
             continue
         if name == "note":
             value = _number_notes(_keep_existing_notes(ticket.note, value or []), ticket.note, now)
-        elif name in {"external_identifier", "attachment", "related_entity", "related_party",
-                      "trouble_ticket_relationship", "trouble_ticket_characteristic"}:
+        elif name in {
+            "external_identifier",
+            "attachment",
+            "related_entity",
+            "related_party",
+            "trouble_ticket_relationship",
+            "trouble_ticket_characteristic",
+        }:
             value = value or []
         elif name == "extensions":
             value = value or {}
@@ -158,20 +189,38 @@ def change_ticket(ticket: TroubleTicket, values: dict[str, Any], *, now: datetim
     if target is not None and target != ticket.status:
         check_transition(ticket.status, target)
         reason = values.get("status_change_reason")
-        changes.update(status=target, status_change_date=now, status_change_reason=reason,
-                       status_change=[*ticket.status_change, StatusChange(status=target, change_date=now,
-                                                                           change_reason=reason)])
+        changes.update(
+            status=target,
+            status_change_date=now,
+            status_change_reason=reason,
+            status_change=[
+                *ticket.status_change,
+                StatusChange(status=target, change_date=now, change_reason=reason),
+            ],
+        )
         if target is Status.RESOLVED and "resolution_date" not in values:
             changes["resolution_date"] = now
-        elif target is Status.IN_PROGRESS and ticket.status is Status.RESOLVED and "resolution_date" not in values:
+        elif (
+            target is Status.IN_PROGRESS
+            and ticket.status is Status.RESOLVED
+            and "resolution_date" not in values
+        ):
             changes["resolution_date"] = None  # re-opened: no longer resolved
-        events.append(TicketEvent(EventKind.STATUS_CHANGED, ticket.id, old_status=ticket.status.value,
-                                  new_status=target.value, reason=reason))
+        events.append(
+            TicketEvent(
+                EventKind.STATUS_CHANGED,
+                ticket.id,
+                old_status=ticket.status.value,
+                new_status=target.value,
+                reason=reason,
+            )
+        )
         if target is Status.RESOLVED:
             events.append(TicketEvent(EventKind.RESOLVED, ticket.id, new_status=target.value, reason=reason))
         if target is Status.PENDING:
-            events.append(TicketEvent(EventKind.INFORMATION_REQUIRED, ticket.id, new_status=target.value,
-                                      reason=reason))
+            events.append(
+                TicketEvent(EventKind.INFORMATION_REQUIRED, ticket.id, new_status=target.value, reason=reason)
+            )
     if attribute_fields:
         events.insert(0, TicketEvent(EventKind.ATTRIBUTES_CHANGED, ticket.id, fields=attribute_fields))
     if not changes:
@@ -188,7 +237,7 @@ def _keep_existing_notes(existing: list[Note], given: list[Note]) -> list[Note]:
     """Notes are an append-only record of what was said: existing ones may not be removed or edited."""
     by_id = {n.id: n for n in given if n.id is not None}
     for note in existing:
-        other = by_id.get(note.id)
+        other = by_id.get(note.id or "")
         if other is None:
             raise InvalidInput(f"note '{note.id}' cannot be removed: notes are append-only", field="note")
         if (other.text, other.author, other.date) != (note.text, note.author, note.date):

@@ -13,8 +13,12 @@ def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("run migrations through troubleflow.storage.migrate.upgrade()")
-    context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -11,10 +11,25 @@ from troubleflow.storage.db import Database
 from troubleflow.storage.hubs import Subscription
 
 
-def subscribe(db: Database, *, api_version: str, callback: str, query: str | None, secret: str | None,
-              extensions: dict[str, Any], clock: Clock) -> Subscription:
-    sub = Subscription(id=new_id(), api_version=api_version, callback=callback, query=query or None,
-                       secret=secret, created_at=clock.now(), extensions=extensions)
+def subscribe(
+    db: Database,
+    *,
+    api_version: str,
+    callback: str,
+    query: str | None,
+    secret: str | None,
+    extensions: dict[str, Any],
+    clock: Clock,
+) -> Subscription:
+    sub = Subscription(
+        id=new_id(),
+        api_version=api_version,
+        callback=callback,
+        query=query or None,
+        secret=secret,
+        created_at=clock.now(),
+        extensions=extensions,
+    )
     with db.begin() as conn:
         hubs.add(conn, sub)
     return sub

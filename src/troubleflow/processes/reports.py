@@ -34,8 +34,15 @@ class Created:
     replayed: bool  # True when an Idempotency-Key retry returned the first result
 
 
-def create_report(db: Database, values: dict[str, Any], *, clock: Clock, actor: str,
-                  idempotency_key: str | None = None, fingerprint: str = "") -> Created:
+def create_report(
+    db: Database,
+    values: dict[str, Any],
+    *,
+    clock: Clock,
+    actor: str,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> Created:
     """Generate Customer Problem Report (1.3.7.5.1): validate, assign the id, start the lifecycle."""
     try:
         with db.begin() as conn:
@@ -48,8 +55,12 @@ def create_report(db: Database, values: dict[str, Any], *, clock: Clock, actor: 
             doc = tickets.add(conn, ticket)
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
-            history.append(conn, HistoryEntry(ticket.id, now, actor, etom.CREATE_REPORT, "created",
-                                              new_status=ticket.status.value))
+            history.append(
+                conn,
+                HistoryEntry(
+                    ticket.id, now, actor, etom.CREATE_REPORT, "created", new_status=ticket.status.value
+                ),
+            )
             outbox.add(conn, [event], doc, now)
     except IntegrityError:
         if idempotency_key is None:
@@ -70,8 +81,15 @@ def _replay(seen: tuple[str, str], fingerprint: str, key: str) -> Created:
     return Created(decode_ticket(doc), replayed=True)
 
 
-def change_report(db: Database, ticket_id: str, compute: Callable[[TroubleTicket], dict[str, Any]], *,
-                  clock: Clock, actor: str, if_match: int | None = None) -> TroubleTicket:
+def change_report(
+    db: Database,
+    ticket_id: str,
+    compute: Callable[[TroubleTicket], dict[str, Any]],
+    *,
+    clock: Clock,
+    actor: str,
+    if_match: int | None = None,
+) -> TroubleTicket:
     """Apply a client change (computed from the current state) as one versioned write.
 
     With `if_match` a stale version is refused (PreconditionFailed). Without it, a write that lost a
@@ -82,7 +100,8 @@ def change_report(db: Database, ticket_id: str, compute: Callable[[TroubleTicket
             current = tickets.get_for_update(conn, ticket_id)
             if if_match is not None and current.version != if_match:
                 raise PreconditionFailed(
-                    f"ticket '{ticket_id}' is at version {current.version}, not {if_match} (If-Match)")
+                    f"ticket '{ticket_id}' is at version {current.version}, not {if_match} (If-Match)"
+                )
             now = clock.now()
             updated, events = change_ticket(current, compute(current), now=now)
             if not events:
@@ -101,23 +120,50 @@ def change_report(db: Database, ticket_id: str, compute: Callable[[TroubleTicket
 def _record(conn: Any, ticket: TroubleTicket, events: list[TicketEvent], actor: str, now: Any) -> None:
     for event in events:
         if event.kind is EventKind.ATTRIBUTES_CHANGED:
-            history.append(conn, HistoryEntry(ticket.id, now, actor, etom.COORDINATE, "changed",
-                                              fields=event.fields))
+            history.append(
+                conn, HistoryEntry(ticket.id, now, actor, etom.COORDINATE, "changed", fields=event.fields)
+            )
         elif event.kind is EventKind.STATUS_CHANGED:
             target = Status(event.new_status) if event.new_status else None
-            history.append(conn, HistoryEntry(ticket.id, now, actor, etom.process_for_status(target),
-                                              "statusChanged", old_status=event.old_status,
-                                              new_status=event.new_status, reason=event.reason))
+            history.append(
+                conn,
+                HistoryEntry(
+                    ticket.id,
+                    now,
+                    actor,
+                    etom.process_for_status(target),
+                    "statusChanged",
+                    old_status=event.old_status,
+                    new_status=event.new_status,
+                    reason=event.reason,
+                ),
+            )
 
 
-def move_report(db: Database, ticket_id: str, status: Status, reason: str | None, *, clock: Clock,
-                actor: str, if_match: int | None = None) -> TroubleTicket:
+def move_report(
+    db: Database,
+    ticket_id: str,
+    status: Status,
+    reason: str | None,
+    *,
+    clock: Clock,
+    actor: str,
+    if_match: int | None = None,
+) -> TroubleTicket:
     """Move a report through the lifecycle (the CLI's `ticket move`; PATCH of status does the same)."""
-    return change_report(db, ticket_id, lambda _t: {"status": status, "status_change_reason": reason},
-                         clock=clock, actor=actor, if_match=if_match)
+    return change_report(
+        db,
+        ticket_id,
+        lambda _t: {"status": status, "status_change_reason": reason},
+        clock=clock,
+        actor=actor,
+        if_match=if_match,
+    )
 
 
-def delete_report(db: Database, ticket_id: str, *, clock: Clock, actor: str, if_match: int | None = None) -> None:
+def delete_report(
+    db: Database, ticket_id: str, *, clock: Clock, actor: str, if_match: int | None = None
+) -> None:
     """Administrative removal (maintaining the support inventory, 1.3.1); the audit trail stays."""
     with db.begin() as conn:
         current = tickets.get_for_update(conn, ticket_id)
@@ -125,8 +171,12 @@ def delete_report(db: Database, ticket_id: str, *, clock: Clock, actor: str, if_
             raise PreconditionFailed(f"ticket '{ticket_id}' is at version {current.version}, not {if_match}")
         now = clock.now()
         tickets.remove(conn, ticket_id)
-        history.append(conn, HistoryEntry(ticket_id, now, actor, etom.SUPPORT_READINESS, "deleted",
-                                          old_status=current.status.value))
+        history.append(
+            conn,
+            HistoryEntry(
+                ticket_id, now, actor, etom.SUPPORT_READINESS, "deleted", old_status=current.status.value
+            ),
+        )
         outbox.add(conn, [TicketEvent(EventKind.DELETED, ticket_id)], encode_ticket(current), now)
 
 

@@ -27,19 +27,37 @@ class HistoryEntry:
 
 
 def append(conn: Connection, entry: HistoryEntry) -> None:
-    conn.execute(insert(ticket_history), [{
-        "ticket_id": entry.ticket_id, "at": entry.at, "actor": entry.actor,
-        "process_id": entry.process_id, "action": entry.action, "old_status": entry.old_status,
-        "new_status": entry.new_status, "reason": entry.reason,
-        "fields": encode_json(list(entry.fields)) if entry.fields else None,
-    }])
+    conn.execute(
+        insert(ticket_history),
+        [
+            {
+                "ticket_id": entry.ticket_id,
+                "at": entry.at,
+                "actor": entry.actor,
+                "process_id": entry.process_id,
+                "action": entry.action,
+                "old_status": entry.old_status,
+                "new_status": entry.new_status,
+                "reason": entry.reason,
+                "fields": encode_json(list(entry.fields)) if entry.fields else None,
+            }
+        ],
+    )
 
 
 def for_ticket(conn: Connection, ticket_id: str) -> list[HistoryEntry]:
     rows = conn.execute(select(ticket_history).where(H.ticket_id == ticket_id).order_by(H.id)).mappings()
     return [
-        HistoryEntry(ticket_id=r["ticket_id"], at=r["at"], actor=r["actor"], process_id=r["process_id"],
-                     action=r["action"], old_status=r["old_status"], new_status=r["new_status"],
-                     reason=r["reason"], fields=tuple(decode_json(r["fields"])) if r["fields"] else ())
+        HistoryEntry(
+            ticket_id=r["ticket_id"],
+            at=r["at"],
+            actor=r["actor"],
+            process_id=r["process_id"],
+            action=r["action"],
+            old_status=r["old_status"],
+            new_status=r["new_status"],
+            reason=r["reason"],
+            fields=tuple(decode_json(r["fields"])) if r["fields"] else (),
+        )
         for r in rows
     ]

@@ -27,15 +27,32 @@ class Subscription:
 
 
 def add(conn: Connection, sub: Subscription) -> None:
-    conn.execute(insert(hub_subscription), [{
-        "id": sub.id, "api_version": sub.api_version, "callback": sub.callback, "query": sub.query,
-        "secret": sub.secret, "created_at": sub.created_at, "doc": encode_json(sub.extensions),
-    }])
+    conn.execute(
+        insert(hub_subscription),
+        [
+            {
+                "id": sub.id,
+                "api_version": sub.api_version,
+                "callback": sub.callback,
+                "query": sub.query,
+                "secret": sub.secret,
+                "created_at": sub.created_at,
+                "doc": encode_json(sub.extensions),
+            }
+        ],
+    )
 
 
 def _from_row(r: Any) -> Subscription:
-    return Subscription(id=r["id"], api_version=r["api_version"], callback=r["callback"], query=r["query"],
-                        secret=r["secret"], created_at=r["created_at"], extensions=decode_json(r["doc"]))
+    return Subscription(
+        id=r["id"],
+        api_version=r["api_version"],
+        callback=r["callback"],
+        query=r["query"],
+        secret=r["secret"],
+        created_at=r["created_at"],
+        extensions=decode_json(r["doc"]),
+    )
 
 
 def get(conn: Connection, sub_id: str, api_version: str | None = None) -> Subscription:

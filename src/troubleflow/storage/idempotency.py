@@ -18,8 +18,10 @@ def lookup(conn: Connection, key: str) -> tuple[str, str] | None:
 
 
 def remember(conn: Connection, key: str, fingerprint: str, ticket_id: str, doc: str, now: datetime) -> None:
-    conn.execute(insert(idempotency_key), [{"key": key, "fingerprint": fingerprint, "ticket_id": ticket_id,
-                                            "doc": doc, "created_at": now}])
+    conn.execute(
+        insert(idempotency_key),
+        [{"key": key, "fingerprint": fingerprint, "ticket_id": ticket_id, "doc": doc, "created_at": now}],
+    )
 
 
 def expire(conn: Connection, older_than: datetime) -> int:

@@ -24,7 +24,7 @@ from troubleflow.errors import NotFound
 from troubleflow.storage.codec import decode_json, encode_json
 from troubleflow.storage.tables import delivery, hub_subscription, outbox
 
-O = outbox.c
+OX = outbox.c
 D = delivery.c
 
 PENDING, DELIVERED, PARKED = "pending", "delivered", "parked"
@@ -56,17 +56,35 @@ class Delivery:
 def add(conn: Connection, events: Sequence[TicketEvent], payload: str, now: datetime) -> None:
     if not events:
         return
-    conn.execute(insert(outbox), [{
-        "event_id": new_id(), "kind": e.kind.value, "ticket_id": e.ticket_id, "occurred_at": now,
-        "fields": encode_json(list(e.fields)) if e.fields else None, "reason": e.reason,
-        "payload": payload, "dispatched": 0,
-    } for e in events])
+    conn.execute(
+        insert(outbox),
+        [
+            {
+                "event_id": new_id(),
+                "kind": e.kind.value,
+                "ticket_id": e.ticket_id,
+                "occurred_at": now,
+                "fields": encode_json(list(e.fields)) if e.fields else None,
+                "reason": e.reason,
+                "payload": payload,
+                "dispatched": 0,
+            }
+            for e in events
+        ],
+    )
 
 
 def _event(r: Any) -> OutboxEvent:
-    return OutboxEvent(id=r["id"], event_id=r["event_id"], kind=r["kind"], ticket_id=r["ticket_id"],
-                       occurred_at=r["occurred_at"], fields=tuple(decode_json(r["fields"])) if r["fields"] else (),
-                       reason=r["reason"], payload=r["payload"])
+    return OutboxEvent(
+        id=r["id"],
+        event_id=r["event_id"],
+        kind=r["kind"],
+        ticket_id=r["ticket_id"],
+        occurred_at=r["occurred_at"],
+        fields=tuple(decode_json(r["fields"])) if r["fields"] else (),
+        reason=r["reason"],
+        payload=r["payload"],
+    )
 
 
 def lock_fan_out(conn: Connection) -> bool:
@@ -77,17 +95,29 @@ def lock_fan_out(conn: Connection) -> bool:
 
 
 def undispatched(conn: Connection, limit: int) -> list[OutboxEvent]:
-    rows = conn.execute(select(outbox).where(O.dispatched == 0).order_by(O.id).limit(limit)).mappings()
+    rows = conn.execute(select(outbox).where(OX.dispatched == 0).order_by(OX.id).limit(limit)).mappings()
     return [_event(r) for r in rows]
 
 
-def create_deliveries(conn: Connection, event: OutboxEvent, subscription_ids: Sequence[str], now: datetime) -> None:
+def create_deliveries(
+    conn: Connection, event: OutboxEvent, subscription_ids: Sequence[str], now: datetime
+) -> None:
     if subscription_ids:
-        conn.execute(insert(delivery), [{
-            "outbox_id": event.id, "subscription_id": sid, "ticket_id": event.ticket_id, "state": PENDING,
-            "attempts": 0, "next_attempt_at": now,
-        } for sid in subscription_ids])
-    conn.execute(update(outbox).where(O.id == event.id).values(dispatched=1))
+        conn.execute(
+            insert(delivery),
+            [
+                {
+                    "outbox_id": event.id,
+                    "subscription_id": sid,
+                    "ticket_id": event.ticket_id,
+                    "state": PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
+                for sid in subscription_ids
+            ],
+        )
+    conn.execute(update(outbox).where(OX.id == event.id).values(dispatched=1))
 
 
 def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
@@ -95,13 +125,22 @@ def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list
     earlier = aliased(delivery)
     stmt = (
         select(delivery, outbox)
-        .join(outbox, O.id == D.outbox_id)
-        .where(D.state == PENDING, D.next_attempt_at <= now,
-               (D.leased_until.is_(None)) | (D.leased_until < now),
-               ~exists().where(and_(earlier.c.subscription_id == D.subscription_id,
-                                    earlier.c.ticket_id == D.ticket_id, earlier.c.state == PENDING,
-                                    earlier.c.outbox_id < D.outbox_id)))
-        .order_by(D.outbox_id).limit(limit)
+        .join(outbox, OX.id == D.outbox_id)
+        .where(
+            D.state == PENDING,
+            D.next_attempt_at <= now,
+            (D.leased_until.is_(None)) | (D.leased_until < now),
+            ~exists().where(
+                and_(
+                    earlier.c.subscription_id == D.subscription_id,
+                    earlier.c.ticket_id == D.ticket_id,
+                    earlier.c.state == PENDING,
+                    earlier.c.outbox_id < D.outbox_id,
+                )
+            ),
+        )
+        .order_by(D.outbox_id)
+        .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=delivery)
@@ -113,33 +152,76 @@ def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list
     result = []
     for r in rows:
         m = r._mapping
-        ev = OutboxEvent(id=m[O.id], event_id=m[O.event_id], kind=m[O.kind], ticket_id=m[O.ticket_id],
-                         occurred_at=m[O.occurred_at],
-                         fields=tuple(decode_json(m[O.fields])) if m[O.fields] else (),
-                         reason=m[O.reason], payload=m[O.payload])
-        result.append(Delivery(id=m[D.id], subscription_id=m[D.subscription_id], state=m[D.state],
-                               attempts=m[D.attempts], next_attempt_at=m[D.next_attempt_at],
-                               last_error=m[D.last_error], event=ev))
+        ev = OutboxEvent(
+            id=m[OX.id],
+            event_id=m[OX.event_id],
+            kind=m[OX.kind],
+            ticket_id=m[OX.ticket_id],
+            occurred_at=m[OX.occurred_at],
+            fields=tuple(decode_json(m[OX.fields])) if m[OX.fields] else (),
+            reason=m[OX.reason],
+            payload=m[OX.payload],
+        )
+        result.append(
+            Delivery(
+                id=m[D.id],
+                subscription_id=m[D.subscription_id],
+                state=m[D.state],
+                attempts=m[D.attempts],
+                next_attempt_at=m[D.next_attempt_at],
+                last_error=m[D.last_error],
+                event=ev,
+            )
+        )
     return result
 
 
 def mark_delivered(conn: Connection, delivery_id: int, now: datetime) -> None:
-    conn.execute(update(delivery).where(D.id == delivery_id).values(
-        state=DELIVERED, delivered_at=now, leased_until=None, attempts=D.attempts + 1, last_error=None))
+    conn.execute(
+        update(delivery)
+        .where(D.id == delivery_id)
+        .values(
+            state=DELIVERED, delivered_at=now, leased_until=None, attempts=D.attempts + 1, last_error=None
+        )
+    )
 
 
-def mark_failed(conn: Connection, delivery_id: int, error: str, next_attempt_at: datetime, park: bool) -> None:
-    conn.execute(update(delivery).where(D.id == delivery_id).values(
-        state=PARKED if park else PENDING, attempts=D.attempts + 1, last_error=error[:2000],
-        next_attempt_at=next_attempt_at, leased_until=None))
+def mark_failed(
+    conn: Connection, delivery_id: int, error: str, next_attempt_at: datetime, park: bool
+) -> None:
+    conn.execute(
+        update(delivery)
+        .where(D.id == delivery_id)
+        .values(
+            state=PARKED if park else PENDING,
+            attempts=D.attempts + 1,
+            last_error=error[:2000],
+            next_attempt_at=next_attempt_at,
+            leased_until=None,
+        )
+    )
 
 
 def list_deliveries(conn: Connection, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    stmt = (select(D.id, D.subscription_id, D.ticket_id, D.state, D.attempts, D.next_attempt_at,
-                   D.last_error, D.delivered_at, O.event_id, O.kind, hub_subscription.c.callback)
-            .join(outbox, O.id == D.outbox_id)
-            .join(hub_subscription, hub_subscription.c.id == D.subscription_id)
-            .order_by(D.id).limit(limit))
+    stmt = (
+        select(
+            D.id,
+            D.subscription_id,
+            D.ticket_id,
+            D.state,
+            D.attempts,
+            D.next_attempt_at,
+            D.last_error,
+            D.delivered_at,
+            OX.event_id,
+            OX.kind,
+            hub_subscription.c.callback,
+        )
+        .join(outbox, OX.id == D.outbox_id)
+        .join(hub_subscription, hub_subscription.c.id == D.subscription_id)
+        .order_by(D.id)
+        .limit(limit)
+    )
     if state:
         stmt = stmt.where(D.state == state)
     return [dict(r) for r in conn.execute(stmt).mappings()]
@@ -150,7 +232,9 @@ def replay(conn: Connection, delivery_ids: Sequence[int] | None, now: datetime) 
     stmt = update(delivery).where(D.state == PARKED)
     if delivery_ids is not None:
         stmt = stmt.where(D.id.in_(delivery_ids))
-    count = conn.execute(stmt.values(state=PENDING, attempts=0, next_attempt_at=now, leased_until=None)).rowcount
+    count = conn.execute(
+        stmt.values(state=PENDING, attempts=0, next_attempt_at=now, leased_until=None)
+    ).rowcount
     if delivery_ids is not None and count != len(set(delivery_ids)):
         raise NotFound("some of the given deliveries are not parked (or do not exist)")
     return int(count)
@@ -160,5 +244,7 @@ def counts(conn: Connection) -> dict[str, int]:
     from sqlalchemy import func
 
     rows = conn.execute(select(D.state, func.count()).group_by(D.state)).all()
-    undispatched_count = conn.execute(select(func.count()).select_from(outbox).where(O.dispatched == 0)).scalar_one()
+    undispatched_count = conn.execute(
+        select(func.count()).select_from(outbox).where(OX.dispatched == 0)
+    ).scalar_one()
     return {**{str(s): int(c) for s, c in rows}, "undispatched": int(undispatched_count)}

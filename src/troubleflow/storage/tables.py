@@ -21,12 +21,14 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -57,7 +59,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrement needs INTEGER
 
 trouble_ticket = Table(
-    "trouble_ticket", metadata,
+    "trouble_ticket",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("type_name", String(100), nullable=False),
@@ -93,7 +96,8 @@ trouble_ticket = Table(
 # Append-only audit trail: who did what, through which eTOM process, and why. No foreign key: the
 # trail outlives a deleted ticket.
 ticket_history = Table(
-    "ticket_history", metadata,
+    "ticket_history",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("ticket_id", String(40), nullable=False, index=True),
     Column("at", UtcDateTime, nullable=False),
@@ -109,7 +113,8 @@ ticket_history = Table(
 # Transactional outbox: one row per domain event, written in the change's own transaction. `payload`
 # is the ticket document as it was right after the change.
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("event_id", String(40), nullable=False, unique=True),
     Column("kind", String(40), nullable=False),
@@ -123,7 +128,8 @@ outbox = Table(
 )
 
 hub_subscription = Table(
-    "hub_subscription", metadata,
+    "hub_subscription",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("api_version", String(4), nullable=False),
     Column("callback", String(2000), nullable=False),
@@ -135,11 +141,13 @@ hub_subscription = Table(
 
 # One row per (event, subscription): the unit of retry, backoff, parking and replay.
 delivery = Table(
-    "delivery", metadata,
+    "delivery",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("outbox_id", BigId, ForeignKey("outbox.id", ondelete="CASCADE"), nullable=False),
-    Column("subscription_id", String(40), ForeignKey("hub_subscription.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "subscription_id", String(40), ForeignKey("hub_subscription.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("ticket_id", String(40), nullable=False),
     Column("state", String(12), nullable=False),  # pending | delivered | parked
     Column("attempts", Integer, nullable=False, default=0),
@@ -153,7 +161,8 @@ delivery = Table(
 )
 
 idempotency_key = Table(
-    "idempotency_key", metadata,
+    "idempotency_key",
+    metadata,
     Column("key", String(300), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("ticket_id", String(40), nullable=False),

@@ -6,7 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, not_, or_, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnClause
 
 from troubleflow.domain.query import Condition, Op, SortKey
@@ -16,22 +28,39 @@ from troubleflow.storage.tables import trouble_ticket
 T = trouble_ticket.c
 
 COLUMNS: dict[str, ColumnClause[Any]] = {
-    "id": T.id, "type_name": T.type_name, "name": T.name, "status": T.status, "severity": T.severity,
-    "priority": T.priority, "ticket_type": T.ticket_type, "external_id": T.external_id,
-    "channel_id": T.channel_id, "creation_date": T.creation_date, "last_update": T.last_update,
+    "id": T.id,
+    "type_name": T.type_name,
+    "name": T.name,
+    "status": T.status,
+    "severity": T.severity,
+    "priority": T.priority,
+    "ticket_type": T.ticket_type,
+    "external_id": T.external_id,
+    "channel_id": T.channel_id,
+    "creation_date": T.creation_date,
+    "last_update": T.last_update,
     "status_change_date": T.status_change_date,
     "requested_resolution_date": T.requested_resolution_date,
-    "expected_resolution_date": T.expected_resolution_date, "resolution_date": T.resolution_date,
+    "expected_resolution_date": T.expected_resolution_date,
+    "resolution_date": T.resolution_date,
 }
 DATE_COLUMNS = frozenset(k for k in COLUMNS if k.endswith("_date") or k == "last_update")
-ARRAY_FIELDS = frozenset({
-    "note", "attachment", "related_entity", "related_party", "trouble_ticket_relationship",
-    "trouble_ticket_characteristic", "external_identifier", "status_change",
-})
+ARRAY_FIELDS = frozenset(
+    {
+        "note",
+        "attachment",
+        "related_entity",
+        "related_party",
+        "trouble_ticket_relationship",
+        "trouble_ticket_characteristic",
+        "external_identifier",
+        "status_change",
+    }
+)
 
 
 def where_clause(conditions: tuple[Condition, ...], dialect: str) -> ColumnElement[bool]:
-    return and_(*(_condition(c, dialect) for c in conditions)) if conditions else text("1=1")
+    return and_(*(_condition(c, dialect) for c in conditions)) if conditions else true()
 
 
 def order_by(sort: tuple[SortKey, ...], dialect: str) -> list[Any]:
@@ -83,15 +112,15 @@ def _array_exists(cond: Condition, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         element = text_cast(f"j.value #>> '{{{','.join(_safe(p) for p in rest)}}}'")
         inner = _compare(element, cond.op, cond.values, dialect)
-        source = f"jsonb_array_elements(CASE WHEN jsonb_typeof((trouble_ticket.doc::jsonb)->'{_safe(head)}')" \
-                 f" = 'array' THEN (trouble_ticket.doc::jsonb)->'{_safe(head)}' ELSE '[]'::jsonb END) AS j"
+        source = (
+            f"jsonb_array_elements(CASE WHEN jsonb_typeof((trouble_ticket.doc::jsonb)->'{_safe(head)}')"
+            f" = 'array' THEN (trouble_ticket.doc::jsonb)->'{_safe(head)}' ELSE '[]'::jsonb END) AS j"
+        )
     else:
         element = func.json_extract(literal_column("j.value"), "$." + ".".join(f'"{_safe(p)}"' for p in rest))
         inner = _compare(element, cond.op, cond.values, dialect)
         source = f"json_each(trouble_ticket.doc, '$.{_safe(head)}') AS j"
-    from sqlalchemy import exists, select
-
-    sub = select(literal_column("1")).select_from(text(source)).where(inner)
+    sub: Select[Any] = select(literal_column("1")).select_from(text(source)).where(inner)
     if cond.op is Op.NE:  # "no element equals any value"
         positive = _compare(element, Op.EQ, cond.values, dialect)
         return not_(exists(select(literal_column("1")).select_from(text(source)).where(positive)))

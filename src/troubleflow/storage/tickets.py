@@ -18,16 +18,23 @@ T = trouble_ticket.c
 
 def _row(ticket: TroubleTicket, doc: str) -> dict[str, Any]:
     return {
-        "id": ticket.id, "version": ticket.version, "type_name": ticket.type_name, "name": ticket.name,
-        "status": ticket.status.value, "severity": ticket.severity, "priority": ticket.priority,
+        "id": ticket.id,
+        "version": ticket.version,
+        "type_name": ticket.type_name,
+        "name": ticket.name,
+        "status": ticket.status.value,
+        "severity": ticket.severity,
+        "priority": ticket.priority,
         "ticket_type": ticket.ticket_type,
         "external_id": ticket.external_identifier[0].id if ticket.external_identifier else None,
         "channel_id": ticket.channel.id if ticket.channel else None,
-        "creation_date": ticket.creation_date, "last_update": ticket.last_update,
+        "creation_date": ticket.creation_date,
+        "last_update": ticket.last_update,
         "status_change_date": ticket.status_change_date,
         "requested_resolution_date": ticket.requested_resolution_date,
         "expected_resolution_date": ticket.expected_resolution_date,
-        "resolution_date": ticket.resolution_date, "doc": doc,
+        "resolution_date": ticket.resolution_date,
+        "doc": doc,
     }
 
 

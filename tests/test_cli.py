@@ -1,0 +1,81 @@
+"""The `troubleflow` CLI drives the same use cases as the API."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from troubleflow.cli import main
+
+
+def run(database_url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--database-url", database_url, *args])
+    return result.exit_code, result.output
+
+
+def test_ticket_create_list_show_and_move(db: object, database_url: str) -> None:
+    code, out = run(
+        database_url,
+        "ticket",
+        "create",
+        "--description",
+        "Fibre cut",
+        "--severity",
+        "Critical",
+        "--type",
+        "incident",
+        "--customer",
+        "cust-9",
+        "--note",
+        "reported by phone",
+    )
+    assert code == 0, out
+    ticket_id = json.loads(out)["id"]
+
+    code, out = run(database_url, "ticket", "move", ticket_id, "inProgress", "--reason", "crew sent")
+    assert code == 0 and "inProgress" in out
+
+    code, out = run(database_url, "ticket", "list", "--status", "inProgress")
+    assert code == 0 and ticket_id in out and "(1 of 1)" in out
+
+    code, out = run(database_url, "ticket", "show", ticket_id, "--history")
+    assert code == 0
+    assert "1.3.7.5.1" in out and "Generate Customer Problem Report" in out
+    assert "acknowledged->inProgress" in out and "crew sent" in out
+
+
+def test_illegal_move_prints_the_rule_and_exits_1(db: object, database_url: str) -> None:
+    _, out = run(
+        database_url, "ticket", "create", "--description", "x", "--severity", "Minor", "--type", "request"
+    )
+    ticket_id = json.loads(out)["id"]
+
+    code, out = run(database_url, "ticket", "move", ticket_id, "closed")
+
+    assert code == 1
+    assert "cannot move to 'closed'" in out
+
+
+def test_unknown_status_and_unknown_ticket_are_clear_errors(db: object, database_url: str) -> None:
+    assert run(database_url, "ticket", "move", "nope", "sideways")[0] == 1
+    code, out = run(database_url, "ticket", "show", "nope")
+    assert code == 1 and "no trouble ticket with id 'nope'" in out
+
+
+def test_db_upgrade_reports_the_revision(db: object, database_url: str) -> None:
+    code, out = run(database_url, "db", "upgrade")
+
+    assert code == 0 and "revision 0001" in out
+
+
+def test_hub_list_and_outbox_list_start_empty(db: object, database_url: str) -> None:
+    assert run(database_url, "hub", "list") == (0, "")
+    code, out = run(database_url, "outbox", "list")
+    assert code == 0 and "undispatched=0" in out
+
+
+def test_outbox_replay_needs_ids_or_all(db: object, database_url: str) -> None:
+    code, out = run(database_url, "outbox", "replay")
+
+    assert code == 2 and "--all" in out

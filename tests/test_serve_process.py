@@ -1,0 +1,111 @@
+"""`troubleflow serve` as a user runs it: a real server process and worker, the README's requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TROUBLEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
+        "TROUBLEFLOW_WORKER_POLL_SECONDS": "0.1",
+        "TROUBLEFLOW_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    env.pop("TROUBLEFLOW_TEST_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "troubleflow", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            proc.terminate()
+            raise AssertionError(f"server did not start:\n{proc.communicate(timeout=5)[0]}")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[dict[str, object]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        type(self).received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_readme_curl_example_works_against_a_started_server(server: str) -> None:
+    readme = README.read_text()
+    body = json.loads(readme.split("<!-- example-body -->")[1].split("```json")[1].split("```")[0])
+
+    created = httpx.post(f"{server}/tmf-api/troubleTicket/v4/troubleTicket", json=body)
+    listed = httpx.get(
+        f"{server}/tmf-api/troubleTicket/v4/troubleTicket?status=acknowledged&fields=id,status"
+    )
+
+    assert created.status_code == 201
+    assert created.headers["Location"].startswith(server)
+    assert listed.json() == [{"id": created.json()["id"], "status": "acknowledged"}]
+
+
+def test_started_server_delivers_events_through_its_worker(server: str) -> None:
+    _Receiver.received = []
+    listener = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    try:
+        callback = f"http://127.0.0.1:{listener.server_address[1]}/listener"
+        hub = httpx.post(
+            f"{server}/tmf-api/troubleTicket/v5/hub", json={"@type": "Hub", "callback": callback}
+        )
+        assert hub.status_code == 201
+        ticket = httpx.post(
+            f"{server}/tmf-api/troubleTicket/v5/troubleTicket",
+            json={"@type": "TroubleTicket", "description": "d", "severity": "Minor", "ticketType": "request"},
+        ).json()
+
+        deadline = time.monotonic() + 15
+        while not _Receiver.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        listener.shutdown()
+
+    assert [e["eventType"] for e in _Receiver.received] == ["TroubleTicketCreateEvent"]
+    assert _Receiver.received[0]["event"]["troubleTicket"]["id"] == ticket["id"]  # type: ignore[index]
