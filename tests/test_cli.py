@@ -79,3 +79,30 @@ def test_outbox_replay_needs_ids_or_all(db: object, database_url: str) -> None:
     code, out = run(database_url, "outbox", "replay")
 
     assert code == 2 and "--all" in out
+
+
+def test_idempotency_keys_expire_after_a_day(db: object, database_url: str) -> None:
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import api, ticket_body
+    from troubleflow.api.app import create_app
+    from troubleflow.clock import FixedClock
+    from troubleflow.config import Settings
+    from troubleflow.storage.db import Database
+    from troubleflow.worker import Worker
+
+    assert isinstance(db, Database)
+    clock = FixedClock(__import__("tests.conftest", fromlist=["START"]).START)
+    client = TestClient(create_app(Settings(database_url=database_url), db=db, clock=clock))
+    client.post(f"{api('v4')}/troubleTicket", json=ticket_body("v4"), headers={"Idempotency-Key": "k1"})
+    clock.advance(timedelta(hours=25))
+
+    removed = Worker(db, Settings(database_url=database_url), clock=clock).housekeeping()
+
+    assert removed == 1
+    again = client.post(
+        f"{api('v4')}/troubleTicket", json=ticket_body("v4"), headers={"Idempotency-Key": "k1"}
+    )
+    assert again.headers.get("Idempotent-Replayed") is None

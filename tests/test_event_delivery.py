@@ -84,7 +84,7 @@ class Receiver:
 
 def _start(receiver: Receiver) -> tuple[ThreadingHTTPServer, threading.Thread]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             status = receiver.answer(dict(self.headers.items()), raw)
             self.send_response(status)
@@ -100,6 +100,9 @@ def _start(receiver: Receiver) -> tuple[ThreadingHTTPServer, threading.Thread]:
     thread.start()
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/listener"
     return server, thread
+
+
+MakeReceiver = Callable[..., Receiver]
 
 
 @pytest.fixture
@@ -133,8 +136,9 @@ def worker(db: Database, settings: Settings, clock: FixedClock, http: httpx.Clie
 # --------------------------------------------------------------------------- helpers
 
 
-def subscribe(client: TestClient, version: str, callback: str, query: str | None = None,
-              **extra: Any) -> dict[str, Any]:
+def subscribe(
+    client: TestClient, version: str, callback: str, query: str | None = None, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {"callback": callback, **extra}
     if query is not None:
         body["query"] = query
@@ -151,10 +155,19 @@ def create_ticket(client: TestClient, version: str, **overrides: Any) -> str:
     return str(response.json()["id"])
 
 
-def patch(client: TestClient, version: str, ticket_id: str, body: dict[str, Any],
-          headers: dict[str, str] | None = None) -> httpx.Response:
-    return client.patch(f"{api(version)}/troubleTicket/{ticket_id}", json=body,
-                        headers={"Content-Type": "application/merge-patch+json", **(headers or {})})
+def patch(
+    client: TestClient,
+    version: str,
+    ticket_id: str,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    response: httpx.Response = client.patch(
+        f"{api(version)}/troubleTicket/{ticket_id}",
+        json=body,
+        headers={"Content-Type": "application/merge-patch+json", **(headers or {})},
+    )
+    return response
 
 
 def move(client: TestClient, version: str, ticket_id: str, status: str, reason: str | None = None) -> None:
@@ -182,8 +195,14 @@ def run_lifecycle(client: TestClient, version: str, ticket_ids: list[str]) -> No
             assert response.status_code == 200, response.text
 
 
-def drain(worker: Worker, db: Database, clock: FixedClock, *, step: timedelta = timedelta(seconds=60),
-          max_passes: int = 60) -> int:
+def drain(
+    worker: Worker,
+    db: Database,
+    clock: FixedClock,
+    *,
+    step: timedelta = timedelta(seconds=60),
+    max_passes: int = 60,
+) -> int:
     """Run worker passes, advancing the clock past any backoff, until nothing is pending."""
     for passes in range(1, max_passes + 1):
         worker.run_once()
@@ -207,7 +226,8 @@ def outbox_count(db: Database) -> int:
 
 def deliveries(db: Database) -> list[dict[str, Any]]:
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(select(delivery_table).order_by(delivery_table.c.id)).mappings()]
+        rows = conn.execute(select(delivery_table).order_by(delivery_table.c.id)).mappings()
+        return [dict(r) for r in rows]
 
 
 def first_seen_order(requests: list[Received]) -> dict[str, list[str]]:
@@ -240,8 +260,10 @@ def verify_signature(r: Received, secret: str) -> bool:
 
 
 def test_v4_hub_subscription_is_created_read_and_removed(client: TestClient) -> None:
-    response = client.post(f"{api('v4')}/hub", json={"callback": "http://listener.example/cb",
-                                                      "query": "eventType=TroubleTicketCreateEvent"})
+    response = client.post(
+        f"{api('v4')}/hub",
+        json={"callback": "http://listener.example/cb", "query": "eventType=TroubleTicketCreateEvent"},
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -263,7 +285,9 @@ def test_v4_hub_subscription_is_created_read_and_removed(client: TestClient) -> 
 
 
 def test_v5_hub_subscription_is_a_typed_hub_with_href(client: TestClient) -> None:
-    response = client.post(f"{api('v5')}/hub", json={"@type": "Hub", "callback": "https://listener.example/cb"})
+    response = client.post(
+        f"{api('v5')}/hub", json={"@type": "Hub", "callback": "https://listener.example/cb"}
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -309,8 +333,14 @@ def test_hub_query_must_be_well_formed(client: TestClient, version: str) -> None
 
 @pytest.mark.parametrize("version", ["v4", "v5"])
 def test_every_event_is_delivered_once_in_ticket_order_despite_failures(
-        client: TestClient, db: Database, settings: Settings, clock: FixedClock, worker: Worker,
-        receivers: Callable[..., Receiver], version: str) -> None:
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    worker: Worker,
+    receivers: MakeReceiver,
+    version: str,
+) -> None:
     receiver = receivers(fails=lambda n, _b: n < 3)  # the first three requests fail
     subscribe(client, version, receiver.url)
     ticket_ids = [create_ticket(client, version) for _ in range(3)]
@@ -330,8 +360,11 @@ def test_every_event_is_delivered_once_in_ticket_order_despite_failures(
     assert first_seen_order(receiver.successes) == produced_order(db)
     history_key = "statusChange" if version == "v4" else "statusChangeHistory"
     for tid in ticket_ids:
-        lengths = [len(r.body["event"]["troubleTicket"][history_key]) for r in receiver.successes
-                   if r.ticket_id == tid]
+        lengths = [
+            len(r.body["event"]["troubleTicket"][history_key])
+            for r in receiver.successes
+            if r.ticket_id == tid
+        ]
         assert lengths == sorted(lengths) and lengths[-1] == 5  # acknowledged + 4 moves
     # signed with the server secret; the event id header repeats the envelope's
     for r in receiver.requests:
@@ -341,8 +374,9 @@ def test_every_event_is_delivered_once_in_ticket_order_despite_failures(
     assert {row["state"] for row in deliveries(db)} == {outbox.DELIVERED}
 
 
-def test_v4_event_envelope_has_the_v4_fields(client: TestClient, db: Database, clock: FixedClock,
-                                             worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_v4_event_envelope_has_the_v4_fields(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     receiver = receivers()
     subscribe(client, "v4", receiver.url)
     tid = create_ticket(client, "v4")
@@ -350,8 +384,10 @@ def test_v4_event_envelope_has_the_v4_fields(client: TestClient, db: Database, c
 
     drain(worker, db, clock)
 
-    assert [r.body["eventType"] for r in receiver.requests] == ["TroubleTicketCreateEvent",
-                                                                "TroubleTicketStatusChangeEvent"]
+    assert [r.body["eventType"] for r in receiver.requests] == [
+        "TroubleTicketCreateEvent",
+        "TroubleTicketStatusChangeEvent",
+    ]
     for r in receiver.requests:
         assert {"eventId", "eventTime", "eventType", "timeOcurred"} <= r.body.keys()
         assert r.body["event"]["troubleTicket"]["id"] == tid
@@ -359,8 +395,9 @@ def test_v4_event_envelope_has_the_v4_fields(client: TestClient, db: Database, c
     assert receiver.requests[1].body["event"]["troubleTicket"]["status"] == "inProgress"
 
 
-def test_v5_event_envelope_is_typed_with_time_occurred(client: TestClient, db: Database, clock: FixedClock,
-                                                       worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_v5_event_envelope_is_typed_with_time_occurred(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     receiver = receivers()
     subscribe(client, "v5", receiver.url)
     tid = create_ticket(client, "v5")
@@ -378,9 +415,15 @@ def test_v5_event_envelope_is_typed_with_time_occurred(client: TestClient, db: D
 
 
 @pytest.mark.parametrize("version", ["v4", "v5"])
-def test_a_subscription_secret_signs_its_webhooks(client: TestClient, db: Database, settings: Settings,
-                                                  clock: FixedClock, worker: Worker,
-                                                  receivers: Callable[..., Receiver], version: str) -> None:
+def test_a_subscription_secret_signs_its_webhooks(
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    worker: Worker,
+    receivers: MakeReceiver,
+    version: str,
+) -> None:
     receiver = receivers()
     subscribe(client, version, receiver.url, secret="hub-own-secret")
     create_ticket(client, version)
@@ -397,8 +440,9 @@ def test_a_subscription_secret_signs_its_webhooks(client: TestClient, db: Databa
 # --------------------------------------------------------------------------- 3. fan-out and filters
 
 
-def test_every_subscription_gets_every_event_once(client: TestClient, db: Database, clock: FixedClock,
-                                                  worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_every_subscription_gets_every_event_once(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     first, second = receivers(), receivers()
     subscribe(client, "v4", first.url)
     subscribe(client, "v5", second.url)
@@ -413,8 +457,9 @@ def test_every_subscription_gets_every_event_once(client: TestClient, db: Databa
         assert first_seen_order(receiver.requests) == produced_order(db)
 
 
-def test_an_event_type_query_selects_only_status_changes(client: TestClient, db: Database, clock: FixedClock,
-                                                         worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_an_event_type_query_selects_only_status_changes(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     everything, changes = receivers(), receivers()
     subscribe(client, "v4", everything.url)
     subscribe(client, "v4", changes.url, query="eventType=TroubleTicketStatusChangeEvent")
@@ -423,7 +468,8 @@ def test_an_event_type_query_selects_only_status_changes(client: TestClient, db:
 
     drain(worker, db, clock)
 
-    expected = [r.event_id for r in everything.requests if r.body["eventType"] == "TroubleTicketStatusChangeEvent"]
+    status_change = "TroubleTicketStatusChangeEvent"
+    expected = [r.event_id for r in everything.requests if r.body["eventType"] == status_change]
     assert len(expected) == 2 * 4
     assert {r.body["eventType"] for r in changes.requests} == {"TroubleTicketStatusChangeEvent"}
     assert sorted(r.event_id for r in changes.requests) == sorted(expected)
@@ -431,8 +477,8 @@ def test_an_event_type_query_selects_only_status_changes(client: TestClient, db:
 
 @pytest.mark.parametrize("version", ["v4", "v5"])
 def test_a_severity_query_selects_only_events_of_critical_tickets(
-        client: TestClient, db: Database, clock: FixedClock, worker: Worker,
-        receivers: Callable[..., Receiver], version: str) -> None:
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver, version: str
+) -> None:
     receiver = receivers()
     subscribe(client, version, receiver.url, query="event.troubleTicket.severity=Critical")
     critical = create_ticket(client, version, severity="Critical")
@@ -447,8 +493,9 @@ def test_a_severity_query_selects_only_events_of_critical_tickets(
     assert major not in {r.ticket_id for r in receiver.requests}
 
 
-def test_a_failing_subscriber_does_not_hold_back_another(client: TestClient, db: Database, clock: FixedClock,
-                                                          worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_a_failing_subscriber_does_not_hold_back_another(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     down, up = receivers(fails=lambda _n, _b: True), receivers()
     subscribe(client, "v4", down.url)
     subscribe(client, "v4", up.url)
@@ -463,8 +510,9 @@ def test_a_failing_subscriber_does_not_hold_back_another(client: TestClient, db:
     assert states[outbox.DELIVERED] == states[outbox.PARKED] == len(produced_order(db)[tid])
 
 
-def test_an_unsubscribed_listener_gets_no_further_events(client: TestClient, db: Database, clock: FixedClock,
-                                                         worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_an_unsubscribed_listener_gets_no_further_events(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     receiver = receivers(fails=lambda _n, _b: True)
     sub = subscribe(client, "v4", receiver.url)
     tid = create_ticket(client, "v4")
@@ -483,8 +531,13 @@ def test_an_unsubscribed_listener_gets_no_further_events(client: TestClient, db:
 
 
 def test_a_worker_crash_after_claiming_loses_no_event(
-        client: TestClient, db: Database, settings: Settings, clock: FixedClock, http: httpx.Client,
-        receivers: Callable[..., Receiver]) -> None:
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    http: httpx.Client,
+    receivers: MakeReceiver,
+) -> None:
     receiver = receivers()
     subscribe(client, "v4", receiver.url)
     ticket_ids = [create_ticket(client, "v4") for _ in range(3)]
@@ -511,8 +564,13 @@ def test_a_worker_crash_after_claiming_loses_no_event(
 
 
 def test_events_committed_before_any_worker_ran_are_delivered_later(
-        client: TestClient, db: Database, settings: Settings, clock: FixedClock, http: httpx.Client,
-        receivers: Callable[..., Receiver]) -> None:
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    http: httpx.Client,
+    receivers: MakeReceiver,
+) -> None:
     receiver = receivers()
     subscribe(client, "v5", receiver.url)
     ticket_ids = [create_ticket(client, "v5") for _ in range(2)]
@@ -531,8 +589,13 @@ def test_events_committed_before_any_worker_ran_are_delivered_later(
 
 
 def test_failed_deliveries_back_off_exponentially_then_park_without_blocking_others_and_replay(
-        client: TestClient, db: Database, settings: Settings, clock: FixedClock, worker: Worker,
-        receivers: Callable[..., Receiver]) -> None:
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    worker: Worker,
+    receivers: MakeReceiver,
+) -> None:
     rejected: set[str] = set()
     receiver = receivers(fails=lambda _n, body: body["event"]["troubleTicket"]["id"] in rejected)
     subscribe(client, "v4", receiver.url)
@@ -570,7 +633,9 @@ def test_failed_deliveries_back_off_exponentially_then_park_without_blocking_oth
     move(client, "v4", healthy, "inProgress")
     drain(worker, db, clock)
     assert [r.body["eventType"] for r in receiver.successes if r.ticket_id == healthy] == [
-        "TroubleTicketCreateEvent", "TroubleTicketStatusChangeEvent"]
+        "TroubleTicketCreateEvent",
+        "TroubleTicketStatusChangeEvent",
+    ]
     assert not [r for r in receiver.successes if r.ticket_id == broken]
 
     # the receiver recovers; an operator replays; the next passes deliver
@@ -614,8 +679,9 @@ def test_a_stale_if_match_writes_no_event(client: TestClient, db: Database) -> N
 # --------------------------------------------------------------------------- 7. which events
 
 
-def test_deleting_a_ticket_emits_a_delete_event(client: TestClient, db: Database, clock: FixedClock,
-                                                worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_deleting_a_ticket_emits_a_delete_event(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     receiver = receivers()
     subscribe(client, "v4", receiver.url)
     tid = create_ticket(client, "v4")
@@ -623,15 +689,17 @@ def test_deleting_a_ticket_emits_a_delete_event(client: TestClient, db: Database
     assert client.delete(f"{api('v4')}/troubleTicket/{tid}").status_code == 204
     drain(worker, db, clock)
 
-    assert [r.body["eventType"] for r in receiver.requests] == ["TroubleTicketCreateEvent",
-                                                                "TroubleTicketDeleteEvent"]
+    assert [r.body["eventType"] for r in receiver.requests] == [
+        "TroubleTicketCreateEvent",
+        "TroubleTicketDeleteEvent",
+    ]
     assert receiver.requests[-1].ticket_id == tid
 
 
 @pytest.mark.parametrize("version", ["v4", "v5"])
-def test_resolving_emits_status_change_then_resolved(client: TestClient, db: Database, clock: FixedClock,
-                                                     worker: Worker, receivers: Callable[..., Receiver],
-                                                     version: str) -> None:
+def test_resolving_emits_status_change_then_resolved(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver, version: str
+) -> None:
     receiver = receivers()
     tid = create_ticket(client, version)
     move(client, version, tid, "inProgress")
@@ -641,13 +709,16 @@ def test_resolving_emits_status_change_then_resolved(client: TestClient, db: Dat
     move(client, version, tid, "resolved", "fibre spliced")
     drain(worker, db, clock)
 
-    assert [r.body["eventType"] for r in receiver.requests] == ["TroubleTicketStatusChangeEvent",
-                                                                "TroubleTicketResolvedEvent"]
+    assert [r.body["eventType"] for r in receiver.requests] == [
+        "TroubleTicketStatusChangeEvent",
+        "TroubleTicketResolvedEvent",
+    ]
     assert {r.body["event"]["troubleTicket"]["status"] for r in receiver.requests} == {"resolved"}
 
 
-def test_moving_to_pending_asks_for_information(client: TestClient, db: Database, clock: FixedClock,
-                                                worker: Worker, receivers: Callable[..., Receiver]) -> None:
+def test_moving_to_pending_asks_for_information(
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     receiver = receivers()
     tid = create_ticket(client, "v5")
     move(client, "v5", tid, "inProgress")
@@ -657,8 +728,10 @@ def test_moving_to_pending_asks_for_information(client: TestClient, db: Database
     move(client, "v5", tid, "pending", "which modem model?")
     drain(worker, db, clock)
 
-    assert [r.body["eventType"] for r in receiver.requests] == ["TroubleTicketStatusChangeEvent",
-                                                                "TroubleTicketInformationRequiredEvent"]
+    assert [r.body["eventType"] for r in receiver.requests] == [
+        "TroubleTicketStatusChangeEvent",
+        "TroubleTicketInformationRequiredEvent",
+    ]
     info = receiver.requests[1].body
     assert info["@type"] == "TroubleTicketInformationRequiredEvent"
     assert isinstance(info["event"]["informationRequired"], dict)
@@ -667,8 +740,8 @@ def test_moving_to_pending_asks_for_information(client: TestClient, db: Database
 
 
 def test_a_v4_attribute_change_event_names_the_changed_field(
-        client: TestClient, db: Database, clock: FixedClock, worker: Worker,
-        receivers: Callable[..., Receiver]) -> None:
+    client: TestClient, db: Database, clock: FixedClock, worker: Worker, receivers: MakeReceiver
+) -> None:
     receiver = receivers()
     tid = create_ticket(client, "v4")
     drain(worker, db, clock)  # the create event goes out before the subscription exists

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from troubleflow import logs
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
 from troubleflow.errors import TroubleflowError
@@ -78,8 +78,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
         from dataclasses import replace
 
         settings = replace(settings, database_url=database_url)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, as_json=settings.log_json)
     ctx.obj = Context(settings)
 
 
@@ -131,7 +130,7 @@ def _worker_process(settings: Settings) -> None:
 
     from troubleflow.worker import Worker
 
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, as_json=settings.log_json)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -332,5 +331,5 @@ def outbox_replay(obj: Context, delivery_ids: tuple[int, ...], replay_all: bool)
     if not delivery_ids and not replay_all:
         raise click.UsageError("name delivery ids or pass --all")
     with obj.db.begin() as conn:
-        count = outbox.replay(conn, None if replay_all else list(delivery_ids), SystemClock().now())
+        count = outbox.replay(conn, None if replay_all else list(delivery_ids))
     click.echo(f"replayed {count} deliveries")

@@ -20,12 +20,14 @@ from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
 from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
-from troubleflow.storage import hubs, outbox
+from troubleflow.storage import hubs, idempotency, outbox
 from troubleflow.storage.db import Database
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8621"
+IDEMPOTENCY_TTL = timedelta(hours=24)
+HOUSEKEEPING_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +54,22 @@ class Worker:
         self.clock = clock or SystemClock()
         self.http = http or httpx.Client(timeout=settings.webhook_timeout_seconds)
         self.base_url = settings.base_url.rstrip("/") or DEFAULT_BASE_URL
+        self._next_housekeeping = self.clock.now()
 
     def run_once(self) -> Pass:
+        self.housekeeping()
         dispatched = self.dispatch()
         delivered, failed, parked = self.deliver()
         return Pass(dispatched, delivered, failed, parked)
+
+    def housekeeping(self) -> int:
+        """Forget Idempotency-Keys older than a day (at most once a minute); returns how many."""
+        now = self.clock.now()
+        if now < self._next_housekeeping:
+            return 0
+        self._next_housekeeping = now + HOUSEKEEPING_EVERY
+        with self.db.begin() as conn:
+            return idempotency.expire(conn, now - IDEMPOTENCY_TTL)
 
     def dispatch(self) -> int:
         """Turn new outbox events into one delivery per matching subscription (in event order)."""
@@ -72,6 +85,8 @@ class Worker:
                 envelopes: dict[str, dict[str, Any]] = {}
                 targets = []
                 for sub, conds in subs:
+                    if sub.created_at > event.occurred_at:
+                        continue  # a subscription hears what happens after it was made
                     if sub.api_version not in envelopes:
                         envelopes[sub.api_version] = webhooks.envelope(event, sub.api_version, self.base_url)
                     if matches(envelopes[sub.api_version], conds):

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, insert, select, text, update
 from sqlalchemy.orm import aliased
 
-from troubleflow.domain.events import TicketEvent
+from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
 from troubleflow.errors import NotFound
 from troubleflow.storage.codec import decode_json, encode_json
@@ -34,7 +34,7 @@ PENDING, DELIVERED, PARKED = "pending", "delivered", "parked"
 class OutboxEvent:
     id: int
     event_id: str
-    kind: str
+    kind: EventKind
     ticket_id: str
     occurred_at: datetime
     fields: tuple[str, ...]
@@ -78,7 +78,7 @@ def _event(r: Any) -> OutboxEvent:
     return OutboxEvent(
         id=r["id"],
         event_id=r["event_id"],
-        kind=r["kind"],
+        kind=EventKind(r["kind"]),
         ticket_id=r["ticket_id"],
         occurred_at=r["occurred_at"],
         fields=tuple(decode_json(r["fields"])) if r["fields"] else (),
@@ -155,7 +155,7 @@ def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list
         ev = OutboxEvent(
             id=m[OX.id],
             event_id=m[OX.event_id],
-            kind=m[OX.kind],
+            kind=EventKind(m[OX.kind]),
             ticket_id=m[OX.ticket_id],
             occurred_at=m[OX.occurred_at],
             fields=tuple(decode_json(m[OX.fields])) if m[OX.fields] else (),
@@ -227,14 +227,15 @@ def list_deliveries(conn: Connection, state: str | None = None, limit: int = 100
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def replay(conn: Connection, delivery_ids: Sequence[int] | None, now: datetime) -> int:
-    """Put parked deliveries back in line (all of them when `delivery_ids` is None)."""
+def replay(conn: Connection, delivery_ids: Sequence[int] | None) -> int:
+    """Put parked deliveries back in line, due at once (all of them when `delivery_ids` is None).
+
+    Their old `next_attempt_at` is already past, so they are due whatever the clock of the host that
+    replays them says."""
     stmt = update(delivery).where(D.state == PARKED)
     if delivery_ids is not None:
         stmt = stmt.where(D.id.in_(delivery_ids))
-    count = conn.execute(
-        stmt.values(state=PENDING, attempts=0, next_attempt_at=now, leased_until=None)
-    ).rowcount
+    count = conn.execute(stmt.values(state=PENDING, attempts=0, leased_until=None)).rowcount
     if delivery_ids is not None and count != len(set(delivery_ids)):
         raise NotFound("some of the given deliveries are not parked (or do not exist)")
     return int(count)
