@@ -110,8 +110,12 @@ def _dispatch(prop: str, mapping: dict[str, str], strict: bool, fallback: list[S
     """allOf members implementing discriminator dispatch on `prop` with if/then."""
     out: list[Schema] = [{"if": {"type": "object"}, "then": {"required": [prop]}}]
     for value, ref in mapping.items():
-        out.append({"if": {"type": "object", "required": [prop], "properties": {prop: {"const": value}}},
-                    "then": {"$ref": _absolute(ref)}})
+        out.append(
+            {
+                "if": {"type": "object", "required": [prop], "properties": {prop: {"const": value}}},
+                "then": {"$ref": _absolute(ref)},
+            }
+        )
     known = sorted(mapping)
     if strict:
         out.append({"if": {"type": "object"}, "then": {"properties": {prop: {"enum": known}}}})
@@ -119,14 +123,31 @@ def _dispatch(prop: str, mapping: dict[str, str], strict: bool, fallback: list[S
     # Unknown value: dispatch on @baseType if that is known, otherwise validate against the fallback.
     unknown: Schema = {"type": "object", "not": {"properties": {prop: {"enum": known}}}}
     for value, ref in mapping.items():
-        out.append({"if": {**unknown, "required": [prop, "@baseType"],
-                           "properties": {"@baseType": {"const": value}}},
-                    "then": {"$ref": _absolute(ref)}})
-    out.append({"if": {"type": "object", "required": [prop],
-                       "not": {"anyOf": [{"properties": {prop: {"enum": known}}},
-                                         {"required": ["@baseType"],
-                                          "properties": {"@baseType": {"enum": known}}}]}},
-                "then": {"anyOf": fallback}})
+        out.append(
+            {
+                "if": {
+                    **unknown,
+                    "required": [prop, "@baseType"],
+                    "properties": {"@baseType": {"const": value}},
+                },
+                "then": {"$ref": _absolute(ref)},
+            }
+        )
+    out.append(
+        {
+            "if": {
+                "type": "object",
+                "required": [prop],
+                "not": {
+                    "anyOf": [
+                        {"properties": {prop: {"enum": known}}},
+                        {"required": ["@baseType"], "properties": {"@baseType": {"enum": known}}},
+                    ]
+                },
+            },
+            "then": {"anyOf": fallback},
+        }
+    )
     return out
 
 
@@ -146,25 +167,35 @@ def _rewrite_discriminators(schemas: dict[str, Schema], strict: bool) -> dict[st
             options: list[Schema] = base.pop(choice)
             if not mapping:  # implicit mapping: the schema name of each option
                 mapping = {str(_schema_name(o["$ref"])): o["$ref"] for o in options if "$ref" in o}
-            out[name] = {**base, "allOf": [*base.get("allOf", []), *_dispatch(prop, mapping, strict, options)]}
+            out[name] = {
+                **base,
+                "allOf": [*base.get("allOf", []), *_dispatch(prop, mapping, strict, options)],
+            }
             continue
         # "inheritance" style: X = X__base + dispatch; a mapping back to X itself means X__base.
         own = {SCHEMAS + name, BASE_URI + SCHEMAS + name}
         base_ref = SCHEMAS + name + "__base"
         mapping = {v: (base_ref if r in own else r) for v, r in (mapping or {name: SCHEMAS + name}).items()}
         out[name + "__base"] = base
-        out[name] = {"allOf": [{"$ref": base_ref},
-                               *_dispatch(prop, mapping, strict, [{"$ref": _absolute(base_ref)}])]}
+        out[name] = {
+            "allOf": [{"$ref": base_ref}, *_dispatch(prop, mapping, strict, [{"$ref": _absolute(base_ref)}])]
+        }
 
     def inherit_from_base(node: Schema) -> Schema:
         """`allOf: [$ref X]` must not re-trigger X's discriminator: point it at X__base."""
         if not isinstance(node.get("allOf"), list):
             return node
-        return {**node, "allOf": [
-            {**o, "$ref": o["$ref"] + "__base"}
-            if isinstance(o, dict) and isinstance(o.get("$ref"), str) and _schema_name(o["$ref"]) in discriminated
-            else o
-            for o in node["allOf"]]}
+        return {
+            **node,
+            "allOf": [
+                {**o, "$ref": o["$ref"] + "__base"}
+                if isinstance(o, dict)
+                and isinstance(o.get("$ref"), str)
+                and _schema_name(o["$ref"]) in discriminated
+                else o
+                for o in node["allOf"]
+            ],
+        }
 
     return {n: _walk(s, inherit_from_base) for n, s in out.items()}
 
@@ -184,12 +215,15 @@ class OpenApiSpec:
         with open(path, encoding="utf-8") as fh:
             raw = yaml.safe_load(fh)
         if not str(raw.get("openapi", "")).startswith("3.0"):
-            raise ValueError(f"{path}: expected an OpenAPI 3.0.x document, got openapi={raw.get('openapi')!r}")
+            raise ValueError(
+                f"{path}: expected an OpenAPI 3.0.x document, got openapi={raw.get('openapi')!r}"
+            )
         doc = copy.deepcopy(raw)
         schemas = _rewrite_discriminators(raw.get("components", {}).get("schemas", {}), strict)
         doc.setdefault("components", {})["schemas"] = _walk(schemas, _to_json_schema)
         registry: Registry[Any] = Registry().with_resource(
-            BASE_URI, Resource(contents=doc, specification=DRAFT202012))
+            BASE_URI, Resource(contents=doc, specification=DRAFT202012)
+        )
         return cls(raw=raw, registry=registry, strict=strict)
 
     @property
@@ -208,29 +242,36 @@ class OpenApiSpec:
                 return template
         raise SpecViolation(f"path {path!r} is not in the spec (known: {sorted(paths)})")
 
-    def response_schema(self, path: str, method: str, status: int,
-                        media_type: str = "application/json") -> Schema | None:
+    def response_schema(
+        self, path: str, method: str, status: int, media_type: str = "application/json"
+    ) -> Schema | None:
         """The declared body schema, or None when the response declares no body (e.g. 204)."""
         template = self.path_template(path)
         item = self.raw["paths"][template]
         operation = item.get(method.lower())
         if operation is None:
-            raise SpecViolation(f"{method.upper()} {template} is not in the spec "
-                                f"(methods: {sorted(set(item) & _HTTP_METHODS)})")
+            raise SpecViolation(
+                f"{method.upper()} {template} is not in the spec "
+                f"(methods: {sorted(set(item) & _HTTP_METHODS)})"
+            )
         responses: dict[str, Any] = operation.get("responses", {})
         code = str(status)
         key = next((k for k in (code, code[0] + "XX", code[0] + "xx", "default") if k in responses), None)
         if key is None:
-            raise SpecViolation(f"{method.upper()} {template}: status {status} is not declared "
-                                f"(declared: {sorted(responses)})")
+            raise SpecViolation(
+                f"{method.upper()} {template}: status {status} is not declared "
+                f"(declared: {sorted(responses)})"
+            )
         content: dict[str, Any] = self._deref(responses[key]).get("content") or {}
         if not content:
             return None
         wanted = media_type.split(";")[0].strip().lower()
         declared = next((m for m in content if m.split(";")[0].strip().lower() == wanted), None)
         if declared is None:
-            raise SpecViolation(f"{method.upper()} {template} {key}: media type {media_type!r} is not "
-                                f"declared (declared: {sorted(content)})")
+            raise SpecViolation(
+                f"{method.upper()} {template} {key}: media type {media_type!r} is not "
+                f"declared (declared: {sorted(content)})"
+            )
         schema = content[declared].get("schema")
         return None if schema is None else _walk(schema, _to_json_schema)
 
@@ -248,8 +289,9 @@ class OpenApiSpec:
         raise ValueError("$ref loop")
 
     # ---- validation
-    def validate_response(self, path: str, method: str, status: int, body: Any,
-                          media_type: str = "application/json") -> None:
+    def validate_response(
+        self, path: str, method: str, status: int, body: Any, media_type: str = "application/json"
+    ) -> None:
         """Raise SpecViolation unless `body` matches the response declared for path/method/status."""
         where = f"{method.upper()} {self.path_template(path)} {status}"
         schema = self.response_schema(path, method, status, media_type)
@@ -275,8 +317,10 @@ class OpenApiSpec:
         if not errors:
             return
         leaves = sorted({_describe(e) for e in _leaves(errors)})
-        raise SpecViolation(f"{where}: {len(leaves)} schema violation(s); most relevant: "
-                            f"{_describe(best_match(errors))}\n  - " + "\n  - ".join(leaves[:20]))
+        raise SpecViolation(
+            f"{where}: {len(leaves)} schema violation(s); most relevant: "
+            f"{_describe(best_match(errors))}\n  - " + "\n  - ".join(leaves[:20])
+        )
 
 
 def _leaves(errors: list[ValidationError]) -> list[ValidationError]:

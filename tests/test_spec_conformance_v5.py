@@ -21,10 +21,16 @@ SPEC = SPECS / "TMF621-Trouble_Ticket-v5.0.1.oas.yaml"
 V5 = api("v5")
 MERGE = {"Content-Type": "application/merge-patch+json"}
 JSON_PATCH = {"Content-Type": "application/json-patch+json"}
-MINIMAL = {"@type": "TroubleTicket", "description": "Slow line", "severity": "Minor", "ticketType": "incident"}
+MINIMAL = {
+    "@type": "TroubleTicket",
+    "description": "Slow line",
+    "severity": "Minor",
+    "ticketType": "incident",
+}
 
-pytestmark = pytest.mark.skipif(not SPEC.exists(),
-                                reason="official TMF621 v5 spec not found at ../shared/specs (CI has it)")
+pytestmark = pytest.mark.skipif(
+    not SPEC.exists(), reason="official TMF621 v5 spec not found at ../shared/specs (CI has it)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +45,13 @@ def assert_conforms(spec: OpenApiSpec, response: Response, *, as_status: int | N
     body is the 200 array). Returns the decoded body (None when there is none)."""
     path = response.request.url.path.removeprefix(V5)
     body = response.json() if response.content else None
-    spec.validate_response(path, response.request.method, as_status or response.status_code, body,
-                           media_type=response.headers.get("content-type", "application/json"))
+    spec.validate_response(
+        path,
+        response.request.method,
+        as_status or response.status_code,
+        body,
+        media_type=response.headers.get("content-type", "application/json"),
+    )
     return body
 
 
@@ -77,16 +88,35 @@ def test_created_rich_ticket_conforms_to_v5_spec(client: TestClient, spec: OpenA
 
 
 def test_created_ticket_with_attachments_characteristic_and_party_role_conforms_to_v5_spec(
-        client: TestClient, spec: OpenApiSpec) -> None:
+    client: TestClient, spec: OpenApiSpec
+) -> None:
     body = ticket_body(
         "v5",
-        attachment=[{"@type": "Attachment", "attachmentType": "image", "mimeType": "image/png",
-                     "content": "aGVsbG8=", "name": "x.png"},
-                    {"@type": "AttachmentRef", "id": "att-1"}],
+        attachment=[
+            {
+                "@type": "Attachment",
+                "attachmentType": "image",
+                "mimeType": "image/png",
+                "content": "aGVsbG8=",
+                "name": "x.png",
+            },
+            {"@type": "AttachmentRef", "id": "att-1"},
+        ],
         troubleTicketCharacteristic=[{"@type": "StringCharacteristic", "name": "line", "value": "DSL-1"}],
-        relatedParty=[{"@type": "RelatedPartyRefOrPartyRoleRef", "role": "reporter",
-                       "partyOrPartyRole": {"@type": "PartyRoleRef", "id": "cr-7", "partyId": "cust-42",
-                                            "partyName": "Ada Lovelace", "@referredType": "Customer"}}])
+        relatedParty=[
+            {
+                "@type": "RelatedPartyRefOrPartyRoleRef",
+                "role": "reporter",
+                "partyOrPartyRole": {
+                    "@type": "PartyRoleRef",
+                    "id": "cr-7",
+                    "partyId": "cust-42",
+                    "partyName": "Ada Lovelace",
+                    "@referredType": "Customer",
+                },
+            }
+        ],
+    )
 
     response = client.post(f"{V5}/troubleTicket", json=body)
 
@@ -126,7 +156,9 @@ def test_partial_list_page_conforms_to_v5_list_schema(client: TestClient, spec: 
     assert len(assert_conforms(spec, response, as_status=200)) == 1
 
 
-def test_projected_ticket_conforms_to_v5_spec_and_keeps_identity(client: TestClient, spec: OpenApiSpec) -> None:
+def test_projected_ticket_conforms_to_v5_spec_and_keeps_identity(
+    client: TestClient, spec: OpenApiSpec
+) -> None:
     ticket = create(client, ticket_body("v5"))
 
     one = client.get(f"{V5}/troubleTicket/{ticket['id']}", params={"fields": "status,severity"})
@@ -140,9 +172,15 @@ def test_projected_ticket_conforms_to_v5_spec_and_keeps_identity(client: TestCli
 def test_merge_patched_ticket_conforms_to_v5_spec(client: TestClient, spec: OpenApiSpec) -> None:
     ticket = create(client, ticket_body("v5"))
 
-    response = client.patch(f"{V5}/troubleTicket/{ticket['id']}", headers=MERGE, json={
-        "status": "inProgress", "statusChangeReason": "assigned to field team",
-        "note": [{"@type": "Note", "author": "agent-9", "text": "engineer booked for 14:00"}]})
+    response = client.patch(
+        f"{V5}/troubleTicket/{ticket['id']}",
+        headers=MERGE,
+        json={
+            "status": "inProgress",
+            "statusChangeReason": "assigned to field team",
+            "note": [{"@type": "Note", "author": "agent-9", "text": "engineer booked for 14:00"}],
+        },
+    )
 
     assert response.status_code == 200, response.text
     body = assert_conforms(spec, response)
@@ -153,9 +191,14 @@ def test_merge_patched_ticket_conforms_to_v5_spec(client: TestClient, spec: Open
 def test_json_patched_ticket_conforms_to_v5_spec(client: TestClient, spec: OpenApiSpec) -> None:
     ticket = create(client, ticket_body("v5"))
 
-    response = client.patch(f"{V5}/troubleTicket/{ticket['id']}", headers=JSON_PATCH, json=[
-        {"op": "replace", "path": "/priority", "value": "Low"},
-        {"op": "add", "path": "/note/-", "value": {"@type": "Note", "text": "customer called back"}}])
+    response = client.patch(
+        f"{V5}/troubleTicket/{ticket['id']}",
+        headers=JSON_PATCH,
+        json=[
+            {"op": "replace", "path": "/priority", "value": "Low"},
+            {"op": "add", "path": "/note/-", "value": {"@type": "Note", "text": "customer called back"}},
+        ],
+    )
 
     assert response.status_code == 200, response.text
     assert assert_conforms(spec, response)["priority"] == "Low"
@@ -172,8 +215,14 @@ def test_deleted_ticket_answer_conforms_to_v5_spec(client: TestClient, spec: Ope
 
 # --------------------------------------------------------------------------- hub
 def test_hub_subscription_lifecycle_conforms_to_v5_spec(client: TestClient, spec: OpenApiSpec) -> None:
-    created = client.post(f"{V5}/hub", json={"@type": "Hub", "callback": "http://listener.example/events",
-                                             "query": "eventType=TroubleTicketCreateEvent"})
+    created = client.post(
+        f"{V5}/hub",
+        json={
+            "@type": "Hub",
+            "callback": "http://listener.example/events",
+            "query": "eventType=TroubleTicketCreateEvent",
+        },
+    )
     assert created.status_code == 201, created.text
     hub_id = assert_conforms(spec, created)["id"]
 
@@ -195,7 +244,9 @@ def test_unknown_hub_error_conforms_to_v5_spec(client: TestClient, spec: OpenApi
 
 # --------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("missing", ["description", "@type"])
-def test_invalid_create_error_conforms_to_v5_spec(client: TestClient, spec: OpenApiSpec, missing: str) -> None:
+def test_invalid_create_error_conforms_to_v5_spec(
+    client: TestClient, spec: OpenApiSpec, missing: str
+) -> None:
     body = {k: v for k, v in ticket_body("v5").items() if k != missing}
 
     response = client.post(f"{V5}/troubleTicket", json=body)
@@ -206,8 +257,12 @@ def test_invalid_create_error_conforms_to_v5_spec(client: TestClient, spec: Open
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 def test_unknown_ticket_error_conforms_to_v5_spec(client: TestClient, spec: OpenApiSpec, method: str) -> None:
-    response = client.request(method, f"{V5}/troubleTicket/no-such-ticket", headers=MERGE,
-                              json={"priority": "Low"} if method == "PATCH" else None)
+    response = client.request(
+        method,
+        f"{V5}/troubleTicket/no-such-ticket",
+        headers=MERGE,
+        json={"priority": "Low"} if method == "PATCH" else None,
+    )
 
     assert response.status_code == 404
     assert assert_conforms(spec, response)["@type"] == "Error"
@@ -223,28 +278,36 @@ def test_illegal_transition_error_conforms_to_v5_spec(client: TestClient, spec: 
 
 
 # --------------------------------------------------------------------------- events
-EVENT_TYPES = ["TroubleTicketCreateEvent", "TroubleTicketAttributeValueChangeEvent",
-               "TroubleTicketStatusChangeEvent", "TroubleTicketInformationRequiredEvent",
-               "TroubleTicketResolvedEvent", "TroubleTicketDeleteEvent"]
+EVENT_TYPES = [
+    "TroubleTicketCreateEvent",
+    "TroubleTicketAttributeValueChangeEvent",
+    "TroubleTicketStatusChangeEvent",
+    "TroubleTicketInformationRequiredEvent",
+    "TroubleTicketResolvedEvent",
+    "TroubleTicketDeleteEvent",
+]
 
 
 def run_lifecycle(client: TestClient) -> None:
     """Create a ticket and take it through every kind of change that emits an event."""
     ticket = create(client, ticket_body("v5"))
     url = f"{V5}/troubleTicket/{ticket['id']}"
-    for patch in ({"priority": "Low", "note": [{"@type": "Note", "text": "customer called back"}]},
-                  {"status": "inProgress", "statusChangeReason": "assigned"},
-                  {"status": "pending", "statusChangeReason": "need the modem serial number"},
-                  {"status": "inProgress", "statusChangeReason": "serial received"},
-                  {"status": "resolved", "statusChangeReason": "line card replaced"}):
+    for patch in (
+        {"priority": "Low", "note": [{"@type": "Note", "text": "customer called back"}]},
+        {"status": "inProgress", "statusChangeReason": "assigned"},
+        {"status": "pending", "statusChangeReason": "need the modem serial number"},
+        {"status": "inProgress", "statusChangeReason": "serial received"},
+        {"status": "resolved", "statusChangeReason": "line card replaced"},
+    ):
         response = client.patch(url, headers=MERGE, json=patch)
         assert response.status_code == 200, response.text
     assert client.delete(url).status_code == 204
 
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES)
-def test_v5_event_envelope_conforms_to_v5_spec(client: TestClient, db: Database, spec: OpenApiSpec,
-                                               event_type: str) -> None:
+def test_v5_event_envelope_conforms_to_v5_spec(
+    client: TestClient, db: Database, spec: OpenApiSpec, event_type: str
+) -> None:
     run_lifecycle(client)
 
     envelopes = [e for e in v5_envelopes(db) if e["@type"] == event_type]
@@ -258,10 +321,12 @@ def test_v5_event_envelope_conforms_to_v5_spec(client: TestClient, db: Database,
 # --------------------------------------------------------------------------- the validator itself
 def test_validator_rejects_a_ticket_that_breaks_the_v5_spec(client: TestClient, spec: OpenApiSpec) -> None:
     ticket = create(client, ticket_body("v5"))
-    broken = [{**ticket, "status": "open"},
-              {k: v for k, v in ticket.items() if k != "@type"},
-              {**ticket, "note": [{"text": "no @type"}]},
-              {**ticket, "relatedParty": [{"@type": "RelatedParty", "id": "cust-42", "role": "customer"}]}]
+    broken = [
+        {**ticket, "status": "open"},
+        {k: v for k, v in ticket.items() if k != "@type"},
+        {**ticket, "note": [{"text": "no @type"}]},
+        {**ticket, "relatedParty": [{"@type": "RelatedParty", "id": "cust-42", "role": "customer"}]},
+    ]
 
     for body in broken:
         with pytest.raises(SpecViolation):
@@ -273,4 +338,6 @@ def test_validator_rejects_a_date_time_that_is_not_rfc3339(client: TestClient, s
     ticket = create(client, MINIMAL)
 
     with pytest.raises(SpecViolation, match="date-time"):
-        spec.validate_response("/troubleTicket/{id}", "GET", 200, {**ticket, "creationDate": "2026-03-02 09:00"})
+        spec.validate_response(
+            "/troubleTicket/{id}", "GET", 200, {**ticket, "creationDate": "2026-03-02 09:00"}
+        )

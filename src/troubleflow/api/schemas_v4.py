@@ -112,7 +112,7 @@ class TroubleTicket(TroubleTicketCreate):
 
 
 class EventSubscriptionInput(Open):
-    callback: str
+    callback: str = Field(json_schema_extra={"format": "uri"})
     query: str | None = None
 
 

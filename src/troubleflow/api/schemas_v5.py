@@ -153,7 +153,7 @@ class TroubleTicket(TroubleTicketFVO):
 
 
 class HubFVO(Typed):
-    callback: str
+    callback: str = Field(json_schema_extra={"format": "uri"})
     query: str | None = None
 
 

@@ -17,7 +17,7 @@ from troubleflow.api.errors import JSON
 from troubleflow.api.representation import Representation, validate
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.errors import Conflict, InvalidInput, PreconditionFailed
+from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from troubleflow.processes import hub, reports
 
 _encode = msgspec.json.Encoder().encode
@@ -29,9 +29,23 @@ def _decode_body(raw: bytes) -> Any:
     if not raw.strip():
         raise InvalidInput("the request body is empty; a JSON object is expected")
     try:
-        return msgspec.json.decode(raw)
+        value = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
+    if b"\\u0000" in raw and _has_nul(value):
+        raise InvalidInput("text must not contain the NUL character (U+0000)")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL text cannot hold U+0000, so it is refused for every store alike."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _media_type(request: Request) -> str:
@@ -102,10 +116,12 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         return response
 
     async def get_ticket(request: Request, id: str) -> Response:
+        _check_id(id)
         ticket = await run_in_threadpool(reports.get_report, db, id)
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 
     async def patch_ticket(request: Request, id: str) -> Response:
+        _check_id(id)
         media = _media_type(request)
         if media not in MERGE_TYPES and media != JSON_PATCH:
             raise_unsupported_media(media)
@@ -128,6 +144,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 
     async def delete_ticket(request: Request, id: str) -> Response:
+        _check_id(id)
         await run_in_threadpool(
             reports.delete_report, db, id, clock=clock, actor=_actor(request), if_match=_if_match(request)
         )
@@ -160,24 +177,26 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         )
 
     async def get_hub(request: Request, id: str) -> Response:
+        _check_id(id)
         sub = await run_in_threadpool(hub.get_subscription, db, id, rep.version)
         location = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/hub/{sub.id}"
         return Response(_encode(rep.render_hub(sub, location)), media_type=JSON)
 
     async def delete_hub(request: Request, id: str) -> Response:
+        _check_id(id)
         await run_in_threadpool(hub.unsubscribe, db, id, rep.version)
         return Response(status_code=204)
 
     ticket_doc: dict[int | str, dict[str, Any]] = {
         "200": {
             "description": "The trouble ticket",
-            "content": {"application/json": {"schema": _ref(rep.resource_model)}},
+            "content": {"application/json": {"schema": _projectable(rep)}},
         }
     }
     list_doc: dict[int | str, dict[str, Any]] = {
         "200": {
             "description": "All matching tickets",
-            "content": {"application/json": {"schema": {"type": "array", "items": _ref(rep.resource_model)}}},
+            "content": {"application/json": {"schema": {"type": "array", "items": _projectable(rep)}}},
         },
         "206": {"description": "One page of the matching tickets (see X-Total-Count)"},
     }
@@ -353,10 +372,25 @@ def _changes(rep: Representation, before: dict[str, Any], after: dict[str, Any])
     return result
 
 
+def _check_id(value: str) -> None:
+    if "\x00" in value:
+        raise NotFound("no resource has an id containing the NUL character", field="id")
+
+
 def _check_callback(callback: str) -> None:
     parts = urlsplit(callback)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise InvalidInput(f"callback '{callback}' is not an http(s) URL", field="callback")
+
+
+def _projectable(rep: Representation) -> dict[str, Any]:
+    """With `fields=` a GET returns only the selected attributes, so the document says so."""
+    return {
+        "anyOf": [
+            _ref(rep.resource_model),
+            {"type": "object", "description": "the attributes selected by `fields`"},
+        ]
+    }
 
 
 def _ref(model: type) -> dict[str, str]:

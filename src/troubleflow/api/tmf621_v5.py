@@ -195,6 +195,17 @@ class V5:
         out: dict[str, Any] = {"@type": common["eventType"], "id": event.event_id, **common}
         out["timeOccurred"] = fmt(event.occurred_at)
         out["reportingSystem"] = {"@type": "EntityRef", "id": "troubleflow", "name": "troubleflow"}
+        if event.kind is EventKind.DELETED:
+            # TroubleTicketDeleteEventPayload carries a TroubleTicketRef, not the resource (TMF621 v5).
+            doc = out["event"]["troubleTicket"]
+            ref = {
+                "@type": "TroubleTicketRef",
+                "id": doc["id"],
+                "href": doc["href"],
+                "@referredType": "TroubleTicket",
+            }
+            put(ref, "name", doc.get("name"))
+            out["event"]["troubleTicket"] = ref
         if event.kind is EventKind.INFORMATION_REQUIRED:
             # What the requester should supply; the reason says what, a note is how (JsonPatch, TMF621 v5).
             out["event"]["informationRequired"] = {"op": "add", "path": "/note/-"}

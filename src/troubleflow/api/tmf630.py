@@ -14,6 +14,7 @@ from troubleflow.errors import InvalidInput, Unsupported
 RESERVED = frozenset({"fields", "offset", "limit", "sort"})
 UNSUPPORTED = frozenset({"filter", "before", "after"})
 MAX_PAGE = 1000
+MAX_OFFSET = 2**63 - 1  # SQLite INTEGER and PostgreSQL bigint
 _SPLIT = re.compile(r"^(?P<key>[^<>=!~]+?)(?P<op>>=|<=|!=|=~|>|<|=)(?P<value>.*)$", re.S)
 _SYMBOLS = {">=": Op.GTE, "<=": Op.LTE, ">": Op.GT, "<": Op.LT, "=~": Op.REGEX, "!=": Op.NE, "=": Op.EQ}
 _SUFFIXES = {
@@ -44,6 +45,8 @@ def split_query(raw: str) -> list[tuple[str, Op, str]]:
         if not piece:
             continue
         decoded = unquote_plus(piece)
+        if "\x00" in decoded:
+            raise InvalidInput("query parameters must not contain the NUL character")
         match = _SPLIT.match(decoded)
         if match is None:
             raise InvalidInput(f"cannot read the query parameter '{decoded}'")
@@ -174,6 +177,8 @@ def _int(params: dict[str, str], name: str, default: int) -> int:
         raise InvalidInput(f"'{name}' must be a whole number, not '{raw}'", field=name) from None
     if value < 0:
         raise InvalidInput(f"'{name}' must not be negative", field=name)
+    if value > MAX_OFFSET:
+        raise InvalidInput(f"'{name}' must be at most {MAX_OFFSET}", field=name)
     return value
 
 
