@@ -20,7 +20,7 @@ from troubleflow.storage.db import Database
 F = TypeVar("F", bound=Callable[..., Any])
 
 SAMPLE = """\
-troubleflow is up on http://{host}:{port}
+troubleflow starting on http://{host}:{port} (database: {database})
   API docs (OpenAPI): http://{host}:{port}/docs
   TMF621 v4:          http://{host}:{port}/tmf-api/troubleTicket/v4/troubleTicket
   TMF621 v5:          http://{host}:{port}/tmf-api/troubleTicket/v5/troubleTicket
@@ -108,7 +108,7 @@ def serve(obj: Context, host: str, port: int, workers: int, run_worker: bool, mi
             target=_worker_process, args=(obj.settings,), daemon=True, name="troubleflow-worker"
         )
         process.start()
-    click.echo(SAMPLE.format(host=host, port=port))
+    click.echo(SAMPLE.format(host=host, port=port, database=obj.settings.database_url))
     try:
         uvicorn.run(
             "troubleflow.api.app:create_app",
