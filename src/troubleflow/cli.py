@@ -169,6 +169,26 @@ def db_upgrade(obj: Context) -> None:
     click.echo(f"database at revision {migrate.current(obj.db)}")
 
 
+@db.command("seed")
+@click.option("--tickets", "count", required=True, type=int, help="how many reports to create")
+@click.option("--batch", default=5000, show_default=True, type=int)
+@click.option("--seed", "rng_seed", default=621, show_default=True, type=int, help="random seed")
+@click.pass_obj
+def db_seed(obj: Context, count: int, batch: int, rng_seed: int) -> None:
+    """Bulk-load COUNT realistic synthetic reports (for benchmarks and demos)."""
+    import time
+
+    from troubleflow.processes.seed import seed_reports
+    from troubleflow.storage import migrate
+
+    migrate.upgrade(obj.db)
+    started = time.perf_counter()
+    with click.progressbar(length=count, label="seeding reports", show_pos=True, show_percent=True) as bar:
+        written = seed_reports(obj.db, count, batch=batch, seed=rng_seed, progress=bar.update)
+    seconds = time.perf_counter() - started
+    click.echo(f"seeded {written} reports in {seconds:.1f} s ({written / seconds:,.0f} reports/s)")
+
+
 @main.group()
 def ticket() -> None:
     """Customer problem reports (TMF621 trouble tickets)."""

@@ -45,7 +45,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA cache_size=-8192")  # 8 MB per connection: pooled connections multiply it
         cur.close()
         dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
 

@@ -27,22 +27,25 @@ class HistoryEntry:
 
 
 def append(conn: Connection, entry: HistoryEntry) -> None:
-    conn.execute(
-        insert(ticket_history),
-        [
-            {
-                "ticket_id": entry.ticket_id,
-                "at": entry.at,
-                "actor": entry.actor,
-                "process_id": entry.process_id,
-                "action": entry.action,
-                "old_status": entry.old_status,
-                "new_status": entry.new_status,
-                "reason": entry.reason,
-                "fields": encode_json(list(entry.fields)) if entry.fields else None,
-            }
-        ],
-    )
+    append_many(conn, [entry])
+
+
+def append_many(conn: Connection, entries: list[HistoryEntry]) -> None:
+    conn.execute(insert(ticket_history), [_row(e) for e in entries])
+
+
+def _row(entry: HistoryEntry) -> dict[str, object]:
+    return {
+        "ticket_id": entry.ticket_id,
+        "at": entry.at,
+        "actor": entry.actor,
+        "process_id": entry.process_id,
+        "action": entry.action,
+        "old_status": entry.old_status,
+        "new_status": entry.new_status,
+        "reason": entry.reason,
+        "fields": encode_json(list(entry.fields)) if entry.fields else None,
+    }
 
 
 def for_ticket(conn: Connection, ticket_id: str) -> list[HistoryEntry]:

@@ -44,6 +44,11 @@ def add(conn: Connection, ticket: TroubleTicket) -> str:
     return doc
 
 
+def add_many(conn: Connection, batch: list[TroubleTicket]) -> None:
+    """Bulk insert (one executemany): the seed loader's path."""
+    conn.execute(insert(trouble_ticket), [_row(t, encode_ticket(t)) for t in batch])
+
+
 def get(conn: Connection, ticket_id: str) -> TroubleTicket:
     return decode_ticket(get_doc(conn, ticket_id))
 
