@@ -68,6 +68,8 @@ def order_by(sort: tuple[SortKey, ...], dialect: str) -> list[Any]:
     for key in sort:
         expr = _scalar_expr(key.path, dialect)
         keys.append(expr.desc() if key.descending else expr.asc())
+    if not sort:  # no order asked for: creation order, oldest first (stable across pages)
+        keys.append(T.creation_date.asc())
     if not any(k.path == ("id",) for k in sort):
         keys.append(T.id.desc() if sort and sort[-1].descending else T.id.asc())
     return keys

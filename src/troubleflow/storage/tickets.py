@@ -95,9 +95,14 @@ def find(conn: Connection, query: Query) -> tuple[list[str], int]:
     """Return the stored documents of one page and the number of all matches."""
     dialect = conn.dialect.name
     where = where_clause(query.conditions, dialect)
-    stmt = select(T.doc).where(where).order_by(*order_by(query.sort, dialect)).offset(query.offset)
+    keys = order_by(query.sort, dialect)
+    # Two steps: find the page's ids by walking an index (skipping `offset` entries without reading any
+    # document), then fetch only those documents. A single SELECT doc … OFFSET reads every skipped row.
+    ids = select(T.id).where(where).order_by(*keys).offset(query.offset)
     if query.limit is not None:
-        stmt = stmt.limit(query.limit)
+        ids = ids.limit(query.limit)
+    page = ids.subquery("page")
+    stmt = select(T.doc).join(page, T.id == page.c.id).order_by(*keys)
     docs = [str(d) for d in conn.execute(stmt).scalars()]
     if query.offset == 0 and (query.limit is None or len(docs) < query.limit):
         total = len(docs)  # the page holds every match: no second query needed
