@@ -20,7 +20,7 @@ from troubleflow.api.representation import (
     wire_name,
 )
 from troubleflow.domain.events import EventKind
-from troubleflow.domain.ticket import ExternalIdentifier, Ref, TroubleTicket
+from troubleflow.domain.ticket import TICKET_FIELDS, ExternalIdentifier, Ref, TroubleTicket
 from troubleflow.storage.hubs import Subscription
 from troubleflow.storage.outbox import OutboxEvent
 
@@ -32,35 +32,6 @@ _SUB = {
     "changeDate": "change_date",
     "changeReason": "change_reason",
 }
-_KNOWN = frozenset(
-    {
-        "id",
-        "name",
-        "description",
-        "severity",
-        "ticket_type",
-        "priority",
-        "status",
-        "status_change_date",
-        "status_change_reason",
-        "creation_date",
-        "last_update",
-        "requested_resolution_date",
-        "expected_resolution_date",
-        "resolution_date",
-        "channel",
-        "note",
-        "attachment",
-        "related_entity",
-        "related_party",
-        "trouble_ticket_relationship",
-        "status_change",
-        "base_type",
-        "schema_location",
-        "trouble_ticket_characteristic",
-        "trouble_ticket_specification",
-    }
-)
 
 
 class V4:
@@ -133,7 +104,7 @@ class V4:
         if head == "channel" and rest == ("id",):
             return ("channel_id",)
         first = _TOP.get(head, (snake(head),))
-        if first[0] not in _KNOWN and first[0] not in {"external_id", "type_name"}:
+        if first[0] not in TICKET_FIELDS and first[0] not in {"external_id", "type_name"}:
             return ("extensions", head, *rest)
         if head == "attachment":
             return (*first, *rest)

@@ -21,7 +21,7 @@ from troubleflow.api.representation import (
     validate,
 )
 from troubleflow.domain.events import EventKind
-from troubleflow.domain.ticket import ExternalIdentifier, Ref, TroubleTicket
+from troubleflow.domain.ticket import TICKET_FIELDS, ExternalIdentifier, Ref, TroubleTicket
 from troubleflow.errors import InvalidInput
 from troubleflow.storage.hubs import Subscription
 from troubleflow.storage.outbox import OutboxEvent
@@ -35,37 +35,6 @@ _SUB = {
     "statusChangeReason": "change_reason",
 }
 _OPAQUE = frozenset({"attachment", "trouble_ticket_characteristic", "trouble_ticket_specification"})
-_KNOWN = frozenset(
-    {
-        "id",
-        "name",
-        "description",
-        "severity",
-        "ticket_type",
-        "priority",
-        "status",
-        "status_change_date",
-        "status_change_reason",
-        "creation_date",
-        "last_update",
-        "requested_resolution_date",
-        "expected_resolution_date",
-        "resolution_date",
-        "channel",
-        "note",
-        "attachment",
-        "related_entity",
-        "related_party",
-        "trouble_ticket_relationship",
-        "status_change",
-        "external_identifier",
-        "trouble_ticket_characteristic",
-        "trouble_ticket_specification",
-        "type_name",
-        "base_type",
-        "schema_location",
-    }
-)
 _PARTY_TYPES = frozenset({"PartyRef", "PartyRoleRef"})
 _ATTACHMENT_TYPES = frozenset({"Attachment", "AttachmentRef"})
 
@@ -178,7 +147,7 @@ class V5:
         if head in {"relatedParty", "relatedEntity"} and rest[:1] in {("partyOrPartyRole",), ("entity",)}:
             rest = rest[1:]  # the wrapped reference is stored flat
         first = _TOP.get(head, (snake(head),))
-        if first[0] not in _KNOWN:
+        if first[0] not in TICKET_FIELDS:
             return ("extensions", head, *rest)
         if first[0] in _OPAQUE:
             return (*first, *rest)

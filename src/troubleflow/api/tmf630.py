@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 
 from troubleflow.api.representation import Representation
 from troubleflow.domain.query import Condition, Op, Query, SortKey
+from troubleflow.domain.ticket import LIST_FIELDS
 from troubleflow.errors import InvalidInput, Unsupported
 
 RESERVED = frozenset({"fields", "offset", "limit", "sort"})
@@ -147,21 +148,7 @@ def _sort(value: str | None, rep: Representation) -> tuple[SortKey, ...]:
         descending = item.startswith("-")
         name = item.lstrip("+-").strip()
         path = rep.domain_path(tuple(name.split(".")))
-        if (
-            len(path) > 1
-            and path[0] != "extensions"
-            and path[0]
-            in {
-                "note",
-                "attachment",
-                "related_entity",
-                "related_party",
-                "trouble_ticket_relationship",
-                "trouble_ticket_characteristic",
-                "external_identifier",
-                "status_change",
-            }
-        ):
+        if len(path) > 1 and path[0] in LIST_FIELDS:
             raise InvalidInput(f"cannot sort by '{name}': it is inside a list", field="sort")
         keys.append(SortKey(path, descending))
     return tuple(keys)

@@ -7,7 +7,7 @@ attributes (TMF630 `@schemaLocation` extensions) live in `extensions` (ticket) a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -93,6 +93,10 @@ class TroubleTicket:
     extensions: Json = field(default_factory=dict)
 
 
+# The attributes of a report, and those holding lists (dotted filters fan out over them; a sort cannot).
+TICKET_FIELDS = frozenset(f.name for f in fields(TroubleTicket)) - {"extensions"}
+LIST_FIELDS = frozenset(f.name for f in fields(TroubleTicket) if str(f.type).startswith("list["))
+
 # Attributes a client may set on create or change by PATCH (tmf-apis.md §2.1 "Patch rules");
 # id, href, creationDate, lastUpdate, statusChange(History), statusChangeDate and the @-typing are
 # server-owned.
@@ -170,14 +174,7 @@ def change_ticket(
             continue
         if name == "note":
             value = _number_notes(_keep_existing_notes(ticket.note, value or []), ticket.note, now)
-        elif name in {
-            "external_identifier",
-            "attachment",
-            "related_entity",
-            "related_party",
-            "trouble_ticket_relationship",
-            "trouble_ticket_characteristic",
-        }:
+        elif name in LIST_FIELDS:
             value = value or []
         elif name == "extensions":
             value = value or {}

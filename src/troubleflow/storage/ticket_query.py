@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnClause
 
 from troubleflow.domain.query import Condition, Op, SortKey
+from troubleflow.domain.ticket import LIST_FIELDS
 from troubleflow.errors import InvalidInput
 from troubleflow.storage.tables import trouble_ticket
 
@@ -45,18 +46,6 @@ COLUMNS: dict[str, ColumnClause[Any]] = {
     "resolution_date": T.resolution_date,
 }
 DATE_COLUMNS = frozenset(k for k in COLUMNS if k.endswith("_date") or k == "last_update")
-ARRAY_FIELDS = frozenset(
-    {
-        "note",
-        "attachment",
-        "related_entity",
-        "related_party",
-        "trouble_ticket_relationship",
-        "trouble_ticket_characteristic",
-        "external_identifier",
-        "status_change",
-    }
-)
 
 
 def where_clause(conditions: tuple[Condition, ...], dialect: str) -> ColumnElement[bool]:
@@ -81,7 +70,7 @@ def _condition(cond: Condition, dialect: str) -> ColumnElement[bool]:
         column = COLUMNS[head]
         values = tuple(_coerce_date(v, head) for v in cond.values) if head in DATE_COLUMNS else cond.values
         return _compare(column, cond.op, values, dialect)
-    if head in ARRAY_FIELDS and len(cond.path) > 1:
+    if head in LIST_FIELDS and len(cond.path) > 1:
         return _array_exists(cond, dialect)
     return _compare(_scalar_expr(cond.path, dialect), cond.op, cond.values, dialect)
 
