@@ -31,6 +31,10 @@ EVENT_TITLES: dict[str, str] = {
     EventKind.INFORMATION_REQUIRED: "Trouble ticket needs information",
     EventKind.DELETED: "Trouble ticket deleted",
 }
+# Attributes the server owns in both versions (TMF621 "Patch rules"); each version adds its history name.
+SERVER_OWNED = frozenset(
+    {"id", "href", "creationDate", "lastUpdate", "statusChangeDate", "@type", "@baseType", "@schemaLocation"}
+)
 # Domain attribute name → TMF wire name, for fieldPath and for messages.
 WIRE_NAMES: dict[str, str] = {
     "type_name": "@type",
