@@ -25,6 +25,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
@@ -57,6 +69,30 @@ def server(tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_stopping_serve_also_stops_its_worker(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "TROUBLEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/stop.db"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "troubleflow", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while not _children(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _children(proc.pid)
+    assert workers, "serve started no worker process"
+
+    proc.terminate()
+    proc.wait(timeout=15)
+
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
 
 
 class _Receiver(BaseHTTPRequestHandler):

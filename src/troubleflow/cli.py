@@ -93,6 +93,7 @@ def serve(obj: Context, host: str, port: int, workers: int, run_worker: bool, mi
     """Start the API (and the worker) on HOST:PORT."""
     import multiprocessing
     import os
+    import signal
 
     import uvicorn
 
@@ -102,6 +103,9 @@ def serve(obj: Context, host: str, port: int, workers: int, run_worker: bool, mi
         migrations.upgrade(obj.db)
         obj.db.dispose()
     os.environ["TROUBLEFLOW_DATABASE_URL"] = obj.settings.database_url
+    # uvicorn re-raises SIGTERM once it has shut down; with the default handler that kills this process
+    # before `finally` can stop the worker. Turning it into SystemExit lets the worker be stopped.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     process = None
     if run_worker:
         process = multiprocessing.get_context("spawn").Process(
@@ -125,7 +129,12 @@ def serve(obj: Context, host: str, port: int, workers: int, run_worker: bool, mi
             process.join(5)
 
 
-def _worker_process(settings: Settings) -> None:
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _worker_process(settings: Settings, *, follow_parent: bool = True) -> None:
+    import os
     import signal
 
     from troubleflow.worker import Worker
@@ -134,7 +143,18 @@ def _worker_process(settings: Settings) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if follow_parent:  # a worker started by `serve` never outlives it, however `serve` ends
+        parent = os.getppid()
+        threading.Thread(target=_stop_when_orphaned, args=(parent, stop), daemon=True).start()
     Worker(Database.from_url(settings.database_url), settings).run_forever(stop)
+
+
+def _stop_when_orphaned(parent: int, stop: threading.Event) -> None:
+    import os
+
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
 
 
 @main.command()
@@ -151,7 +171,7 @@ def worker(obj: Context, once: bool) -> None:
             f"parked {done.parked}"
         )
         return
-    _worker_process(obj.settings)
+    _worker_process(obj.settings, follow_parent=False)
 
 
 @main.group()
