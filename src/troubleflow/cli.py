@@ -254,9 +254,10 @@ def ticket_create(
 
 
 def _render(t: Any) -> dict[str, Any]:
+    from troubleflow.api.representation import ticket_href
     from troubleflow.api.tmf621_v4 import V4
 
-    return V4().render(t, f"/tmf-api/troubleTicket/v4/troubleTicket/{t.id}")
+    return V4().render(t, ticket_href("", "v4", t.id))
 
 
 @ticket.command("list")

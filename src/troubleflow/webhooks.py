@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from troubleflow.api.representation import Representation
+from troubleflow.api.representation import Representation, ticket_href
 from troubleflow.api.tmf621_v4 import V4
 from troubleflow.api.tmf621_v5 import V5
 from troubleflow.storage.codec import decode_ticket
@@ -27,8 +27,7 @@ REPRESENTATIONS: dict[str, Representation] = {"v4": V4(), "v5": V5()}
 def envelope(event: OutboxEvent, api_version: str, base_url: str) -> dict[str, Any]:
     rep = REPRESENTATIONS[api_version]
     ticket = decode_ticket(event.payload)
-    href = f"{base_url}/tmf-api/troubleTicket/{api_version}/troubleTicket/{ticket.id}"
-    return rep.envelope(event, ticket, href)
+    return rep.envelope(event, ticket, ticket_href(base_url, api_version, ticket.id))
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

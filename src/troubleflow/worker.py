@@ -101,11 +101,15 @@ class Worker:
             batch = outbox.claim(conn, now, lease, self.settings.worker_batch_size)
             subs = {s.id: s for s in hubs.all_subscriptions(conn)} if batch else {}
         delivered = failed = parked = 0
+        envelopes: dict[tuple[int, str], dict[str, Any]] = {}  # one rendering per event and version
         for item in batch:
             sub = subs.get(item.subscription_id)
             if sub is None:
                 continue  # unsubscribed meanwhile: its deliveries went with it
-            body = webhooks.envelope(item.event, sub.api_version, self.base_url)
+            key = (item.event.id, sub.api_version)
+            if key not in envelopes:
+                envelopes[key] = webhooks.envelope(item.event, sub.api_version, self.base_url)
+            body = envelopes[key]
             outcome = webhooks.post(
                 self.http,
                 sub.callback,

@@ -60,6 +60,15 @@ class Representation(Protocol):
     def envelope(self, event: OutboxEvent, ticket: TroubleTicket, href: str) -> dict[str, Any]: ...
 
 
+def ticket_href(base_url: str, version: str, ticket_id: str) -> str:
+    """`{apiRoot}/troubleTicket/{id}` (TMF630 URL layout); an empty `base_url` gives a root-relative href."""
+    return f"{base_url}/tmf-api/troubleTicket/{version}/troubleTicket/{ticket_id}"
+
+
+def hub_href(base_url: str, version: str, sub_id: str) -> str:
+    return f"{base_url}/tmf-api/troubleTicket/{version}/hub/{sub_id}"
+
+
 def fmt(value: datetime) -> str:
     """RFC 3339 UTC with milliseconds, as in the TMF examples: 2024-05-31T07:34:45.968Z."""
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -166,10 +175,13 @@ def common_fields(m: Any) -> dict[str, Any]:
     }
     if m.status is not None:
         values["status"] = parse_status(m.status)
-    for attr in ("type_name", "base_type", "schema_location"):
-        src = {"type_name": "type_", "base_type": "base_type", "schema_location": "schema_location"}[attr]
-        if getattr(m, src) is not None:
-            values[attr] = getattr(m, src)
+    for attr, wire_attr in (
+        ("type_name", "type_"),
+        ("base_type", "base_type"),
+        ("schema_location", "schema_location"),
+    ):
+        if getattr(m, wire_attr) is not None:
+            values[attr] = getattr(m, wire_attr)
     return values
 
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
-from troubleflow.api.representation import Representation, validate
+from troubleflow.api.representation import Representation, hub_href, ticket_href, validate
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -73,7 +73,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     db, clock = runtime.db, runtime.clock
 
     def href(request: Request, ticket_id: str) -> str:
-        return f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/troubleTicket/{ticket_id}"
+        return ticket_href(runtime.base_url(request), rep.version, ticket_id)
 
     def ticket_response(
         request: Request, ticket: TroubleTicket, status: int = 200, fields: tuple[str, ...] | None = None
@@ -87,8 +87,9 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     async def list_tickets(request: Request) -> Response:
         query = tmf630.parse_list(request.url.query, rep)
         found, total = await run_in_threadpool(reports.find_reports, db, query)
-        base = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/troubleTicket/"
-        body = [tmf630.project(rep.render(t, base + t.id), query.fields, rep.identity_keys) for t in found]
+        body = [
+            tmf630.project(rep.render(t, href(request, t.id)), query.fields, rep.identity_keys) for t in found
+        ]
         partial = len(found) < total
         return Response(
             _encode(body),
@@ -168,7 +169,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             extensions=extensions,
             clock=clock,
         )
-        location = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/hub/{sub.id}"
+        location = hub_href(runtime.base_url(request), rep.version, sub.id)
         return Response(
             _encode(rep.render_hub(sub, location)),
             status_code=201,
@@ -179,7 +180,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     async def get_hub(request: Request, id: str) -> Response:
         _check_id(id)
         sub = await run_in_threadpool(hub.get_subscription, db, id, rep.version)
-        location = f"{runtime.base_url(request)}/tmf-api/troubleTicket/{rep.version}/hub/{sub.id}"
+        location = hub_href(runtime.base_url(request), rep.version, sub.id)
         return Response(_encode(rep.render_hub(sub, location)), media_type=JSON)
 
     async def delete_hub(request: Request, id: str) -> Response:

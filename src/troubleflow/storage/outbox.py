@@ -74,16 +74,17 @@ def add(conn: Connection, events: Sequence[TicketEvent], payload: str, now: date
     )
 
 
-def _event(r: Any) -> OutboxEvent:
+def _event(m: Any) -> OutboxEvent:
+    """An outbox row (keyed by outbox columns, so it also reads a row joined with deliveries)."""
     return OutboxEvent(
-        id=r["id"],
-        event_id=r["event_id"],
-        kind=EventKind(r["kind"]),
-        ticket_id=r["ticket_id"],
-        occurred_at=r["occurred_at"],
-        fields=tuple(decode_json(r["fields"])) if r["fields"] else (),
-        reason=r["reason"],
-        payload=r["payload"],
+        id=m[OX.id],
+        event_id=m[OX.event_id],
+        kind=EventKind(m[OX.kind]),
+        ticket_id=m[OX.ticket_id],
+        occurred_at=m[OX.occurred_at],
+        fields=tuple(decode_json(m[OX.fields])) if m[OX.fields] else (),
+        reason=m[OX.reason],
+        payload=m[OX.payload],
     )
 
 
@@ -152,16 +153,7 @@ def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list
     result = []
     for r in rows:
         m = r._mapping
-        ev = OutboxEvent(
-            id=m[OX.id],
-            event_id=m[OX.event_id],
-            kind=EventKind(m[OX.kind]),
-            ticket_id=m[OX.ticket_id],
-            occurred_at=m[OX.occurred_at],
-            fields=tuple(decode_json(m[OX.fields])) if m[OX.fields] else (),
-            reason=m[OX.reason],
-            payload=m[OX.payload],
-        )
+        ev = _event(m)
         result.append(
             Delivery(
                 id=m[D.id],
