@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 DEFAULT_DATABASE_URL = "sqlite:///troubleflow.db"
 
@@ -23,7 +23,6 @@ class Settings:
     delivery_lease_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -94,14 +94,15 @@ def _scalar_expr(path: tuple[str, ...], dialect: str) -> Any:
     if len(path) == 1 and path[0] in COLUMNS:
         return COLUMNS[path[0]]
     if dialect == "postgresql":
-        return text_cast(f"(trouble_ticket.doc::jsonb) #>> '{{{','.join(_safe(p) for p in path)}}}'")
+        return literal_column(f"(trouble_ticket.doc::jsonb) #>> '{{{','.join(_safe(p) for p in path)}}}'")
     return func.json_extract(T.doc, "$." + ".".join(f'"{_safe(p)}"' for p in path))
 
 
 def _array_exists(cond: Condition, dialect: str) -> ColumnElement[bool]:
     head, rest = cond.path[0], cond.path[1:]
+    element: ColumnElement[Any]
     if dialect == "postgresql":
-        element = text_cast(f"j.value #>> '{{{','.join(_safe(p) for p in rest)}}}'")
+        element = literal_column(f"j.value #>> '{{{','.join(_safe(p) for p in rest)}}}'")
         inner = _compare(element, cond.op, cond.values, dialect)
         source = (
             f"jsonb_array_elements(CASE WHEN jsonb_typeof((trouble_ticket.doc::jsonb)->'{_safe(head)}')"
@@ -116,10 +117,6 @@ def _array_exists(cond: Condition, dialect: str) -> ColumnElement[bool]:
         positive = _compare(element, Op.EQ, cond.values, dialect)
         return not_(exists(select(literal_column("1")).select_from(text(source)).where(positive)))
     return exists(sub)
-
-
-def text_cast(sql: str) -> Any:
-    return literal_column(sql)
 
 
 def _safe(part: str) -> str:

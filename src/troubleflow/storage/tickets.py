@@ -87,10 +87,6 @@ def remove(conn: Connection, ticket_id: str, *, expected_version: int | None = N
     return conn.execute(stmt).rowcount == 1
 
 
-def version_of(conn: Connection, ticket_id: str) -> int | None:
-    return conn.execute(select(T.version).where(T.id == ticket_id)).scalar_one_or_none()
-
-
 def find(conn: Connection, query: Query) -> tuple[list[str], int]:
     """Return the stored documents of one page and the number of all matches."""
     dialect = conn.dialect.name
