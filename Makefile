@@ -42,4 +42,4 @@ fmt: $(STAMP) ## format the code
 	$(BIN)/ruff format src tests && $(BIN)/ruff check --fix src tests
 
 clean: ## remove the virtualenv and local databases
-	rm -rf $(VENV) troubleflow.db troubleflow.db-wal troubleflow.db-shm
+	rm -rf $(VENV) troubleflow.db troubleflow.db-wal troubleflow.db-shm troubleflow.db-writer.lock

@@ -4,6 +4,9 @@ SQLite needs care to behave like a real transactional store (SQLAlchemy SQLite d
 "Serializable isolation / Savepoints / Transactional DDL"): we disable pysqlite's own transaction
 handling and emit BEGIN ourselves: `BEGIN IMMEDIATE` for writes, so two writers never deadlock on a
 lock upgrade, and a deferred BEGIN for reads, so a count and its page see the same snapshot.
+
+SQLite has one writer at a time, so its write transactions go through `GroupCommit` (see there): one
+transaction per process at a time, shared by the writers that queue up while it is open.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
+
+from troubleflow.storage.group_commit import FileLock, GroupCommit
 
 _READ_OPTION = "troubleflow_read"
 
@@ -64,12 +69,20 @@ def _regexp(pattern: str | None, value: object) -> int:
     return 1 if re.search(pattern, str(value)) else 0
 
 
+def _group_commit(engine: Engine) -> GroupCommit | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return GroupCommit(engine, FileLock(database + "-writer.lock"))
+
+
 class Database:
     """The store: hands out write and read transactions on one engine."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._group = _group_commit(engine)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -78,8 +91,12 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A write transaction: committed when the block ends, rolled back on any exception."""
-        with self.engine.begin() as conn:
-            yield conn
+        if self._group is not None:
+            with self._group.begin() as conn:
+                yield conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -91,3 +108,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._group is not None:
+            self._group.close()
