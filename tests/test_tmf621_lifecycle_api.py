@@ -156,3 +156,16 @@ def test_deleted_ticket_is_gone_but_its_audit_trail_stays(client: TestClient, db
 
     assert client.get(f"{api('v5')}/troubleTicket/{ticket['id']}").status_code == 404
     assert [h.action for h in report_history(db, ticket["id"])] == ["created", "deleted"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_listed_ticket_shows_its_latest_version_and_matches_get(client: TestClient, version: str) -> None:
+    ticket = create(client, version)
+    listed = client.get(f"{api(version)}/troubleTicket").json()  # renders (and caches) version 1
+    assert listed[0]["status"] == "acknowledged"
+    assert move(client, version, ticket["id"], "inProgress", "work started").status_code == 200
+
+    listed = client.get(f"{api(version)}/troubleTicket").json()
+    one = client.get(f"{api(version)}/troubleTicket/{ticket['id']}").json()
+    assert listed[0]["status"] == "inProgress"
+    assert listed == [one]

@@ -277,7 +277,7 @@ def ticket_list(obj: Context, status: str | None, severity: str | None, limit: i
     params = {k: v for k, v in {"status": status, "severity": severity}.items() if v}
     params.update(sort="-creationDate", limit=str(limit))
     found, total = reports.find_reports(obj.db, tmf630.parse_list(urlencode(params), V4()))
-    for t in found:
+    for t in (f.ticket for f in found):
         click.echo(f"{t.id}  {t.status.value:<12} {t.severity:<10} {t.ticket_type:<12} {t.description[:60]}")
     click.echo(f"({len(found)} of {total})")
 

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 import jsonpatch
 import msgspec
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
+from troubleflow.api.render_cache import RenderCache
 from troubleflow.api.representation import Representation, hub_href, ticket_href, validate
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.ticket import TroubleTicket
@@ -71,6 +71,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     """All TMF621 routes for one version; `runtime` carries the database, clock and settings."""
     router = APIRouter(prefix=f"/tmf-api/troubleTicket/{rep.version}", tags=[f"TMF621 {rep.version}"])
     db, clock = runtime.db, runtime.clock
+    rendered = RenderCache(rep)
 
     def href(request: Request, ticket_id: str) -> str:
         return ticket_href(runtime.base_url(request), rep.version, ticket_id)
@@ -86,13 +87,18 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def list_tickets(request: Request) -> Response:
         query = tmf630.parse_list(request.url.query, rep)
-        found, total = await run_in_threadpool(reports.find_reports, db, query)
-        body = [
-            tmf630.project(rep.render(t, href(request, t.id)), query.fields, rep.identity_keys) for t in found
-        ]
+        found, total = await runtime.read(reports.find_reports, db, query)
+        base = runtime.base_url(request)
+        if query.fields is None:
+            body = b"[" + b",".join(rendered.get(f, base) for f in found) + b"]"
+        else:
+            # Projecting the cached rendering (decoded again) beats rendering the ticket anew.
+            keep = rep.identity_keys
+            cached = (msgspec.json.decode(rendered.get(f, base)) for f in found)
+            body = _encode([tmf630.project(doc, query.fields, keep) for doc in cached])
         partial = len(found) < total
         return Response(
-            _encode(body),
+            body,
             status_code=206 if partial else 200,
             media_type=JSON,
             headers={"X-Total-Count": str(total), "X-Result-Count": str(len(found))},
@@ -102,7 +108,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         raw = await request.body()
         values = rep.parse(_decode_body(raw))
         key = request.headers.get("idempotency-key")
-        created = await run_in_threadpool(
+        created = await runtime.write(
             reports.create_report,
             db,
             values,
@@ -118,7 +124,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def get_ticket(request: Request, id: str) -> Response:
         _check_id(id)
-        ticket = await run_in_threadpool(reports.get_report, db, id)
+        ticket = await runtime.read(reports.get_report, db, id)
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 
     async def patch_ticket(request: Request, id: str) -> Response:
@@ -133,7 +139,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             patched = _apply(wire, patch, media)
             return _changes(rep, wire, patched)
 
-        ticket = await run_in_threadpool(
+        ticket = await runtime.write(
             reports.change_report,
             db,
             id,
@@ -146,7 +152,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def delete_ticket(request: Request, id: str) -> Response:
         _check_id(id)
-        await run_in_threadpool(
+        await runtime.write(
             reports.delete_report, db, id, clock=clock, actor=_actor(request), if_match=_if_match(request)
         )
         return Response(status_code=204)
@@ -159,7 +165,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             tmf630.conditions(tmf630.split_query(model.query), frozenset())  # refuse a malformed query now
         extensions = dict(model.model_extra or {})
         secret = extensions.pop("secret", None)
-        sub = await run_in_threadpool(
+        sub = await runtime.write(
             hub.subscribe,
             db,
             api_version=rep.version,
@@ -179,13 +185,13 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def get_hub(request: Request, id: str) -> Response:
         _check_id(id)
-        sub = await run_in_threadpool(hub.get_subscription, db, id, rep.version)
+        sub = await runtime.read(hub.get_subscription, db, id, rep.version)
         location = hub_href(runtime.base_url(request), rep.version, sub.id)
         return Response(_encode(rep.render_hub(sub, location)), media_type=JSON)
 
     async def delete_hub(request: Request, id: str) -> Response:
         _check_id(id)
-        await run_in_threadpool(hub.unsubscribe, db, id, rep.version)
+        await runtime.write(hub.unsubscribe, db, id, rep.version)
         return Response(status_code=204)
 
     ticket_doc: dict[int | str, dict[str, Any]] = {

@@ -185,10 +185,27 @@ def get_report(db: Database, ticket_id: str) -> TroubleTicket:
         return tickets.get(conn, ticket_id)
 
 
-def find_reports(db: Database, query: Query) -> tuple[list[TroubleTicket], int]:
+@dataclass(slots=True)
+class Found:
+    """A report on a result page. Its document is decoded only when asked for: a reader that already
+    holds this version (a render cache) skips the decoding."""
+
+    id: str
+    version: int
+    doc: str
+    _ticket: TroubleTicket | None = None
+
+    @property
+    def ticket(self) -> TroubleTicket:
+        if self._ticket is None:
+            self._ticket = decode_ticket(self.doc)
+        return self._ticket
+
+
+def find_reports(db: Database, query: Query) -> tuple[list[Found], int]:
     with db.read() as conn:
         docs, total = tickets.find(conn, query)
-    return [decode_ticket(d) for d in docs], total
+    return [Found(*d) for d in docs], total
 
 
 def report_history(db: Database, ticket_id: str) -> list[HistoryEntry]:

@@ -39,6 +39,10 @@ def _sqlite_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if memory:
         kwargs["poolclass"] = StaticPool
+    else:
+        # Enough pooled connections for the thread pool's writers plus the loop's reads, so connections
+        # are reused rather than reopened (each open re-runs the PRAGMAs below).
+        kwargs.update(pool_size=20, max_overflow=20)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

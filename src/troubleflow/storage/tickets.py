@@ -87,8 +87,8 @@ def remove(conn: Connection, ticket_id: str, *, expected_version: int | None = N
     return conn.execute(stmt).rowcount == 1
 
 
-def find(conn: Connection, query: Query) -> tuple[list[str], int]:
-    """Return the stored documents of one page and the number of all matches."""
+def find(conn: Connection, query: Query) -> tuple[list[tuple[str, int, str]], int]:
+    """Return (id, version, stored document) of one page's tickets and the number of all matches."""
     dialect = conn.dialect.name
     where = where_clause(query.conditions, dialect)
     keys = order_by(query.sort, dialect)
@@ -98,8 +98,8 @@ def find(conn: Connection, query: Query) -> tuple[list[str], int]:
     if query.limit is not None:
         ids = ids.limit(query.limit)
     page = ids.subquery("page")
-    stmt = select(T.doc).join(page, T.id == page.c.id).order_by(*keys)
-    docs = [str(d) for d in conn.execute(stmt).scalars()]
+    stmt = select(T.id, T.version, T.doc).join(page, T.id == page.c.id).order_by(*keys)
+    docs = [(str(i), int(v), str(d)) for i, v, d in conn.execute(stmt)]
     if query.offset == 0 and (query.limit is None or len(docs) < query.limit):
         total = len(docs)  # the page holds every match: no second query needed
     else:
