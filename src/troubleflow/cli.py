@@ -193,8 +193,16 @@ def db_upgrade(obj: Context) -> None:
 @click.option("--tickets", "count", required=True, type=int, help="how many reports to create")
 @click.option("--batch", default=5000, show_default=True, type=int)
 @click.option("--seed", "rng_seed", default=621, show_default=True, type=int, help="random seed")
+@click.option("--open", "open_only", is_flag=True, help="every report stays open (a backlog in flight)")
+@click.option(
+    "--due-timers",
+    type=click.IntRange(min=0),
+    help="arm a jeopardy timer on every open report, this many of them already due",
+)
 @click.pass_obj
-def db_seed(obj: Context, count: int, batch: int, rng_seed: int) -> None:
+def db_seed(
+    obj: Context, count: int, batch: int, rng_seed: int, open_only: bool, due_timers: int | None
+) -> None:
     """Bulk-load COUNT realistic synthetic reports (for benchmarks and demos)."""
     import time
 
@@ -204,7 +212,15 @@ def db_seed(obj: Context, count: int, batch: int, rng_seed: int) -> None:
     migrate.upgrade(obj.db)
     started = time.perf_counter()
     with click.progressbar(length=count, label="seeding reports", show_pos=True, show_percent=True) as bar:
-        written = seed_reports(obj.db, count, batch=batch, seed=rng_seed, progress=bar.update)
+        written = seed_reports(
+            obj.db,
+            count,
+            batch=batch,
+            seed=rng_seed,
+            progress=bar.update,
+            open_only=open_only,
+            due_timers=due_timers,
+        )
     seconds = time.perf_counter() - started
     click.echo(f"seeded {written} reports in {seconds:.1f} s ({written / seconds:,.0f} reports/s)")
 

@@ -18,6 +18,7 @@ class Settings:
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 1.0
     webhook_backoff_max_seconds: float = 300.0
+    webhook_concurrency: int = 16  # callbacks posted at once (each to a different subscription/ticket line)
     worker_poll_seconds: float = 0.5
     worker_batch_size: int = 200
     delivery_lease_seconds: float = 30.0
@@ -37,6 +38,7 @@ class Settings:
             "webhook_max_attempts": int,
             "webhook_backoff_seconds": float,
             "webhook_backoff_max_seconds": float,
+            "webhook_concurrency": int,
             "worker_poll_seconds": float,
             "worker_batch_size": int,
             "delivery_lease_seconds": float,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
 from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
+from troubleflow.processes import timers
 from troubleflow.storage import hubs, idempotency, outbox
 from troubleflow.storage.db import Database
 
@@ -38,6 +40,11 @@ class Pass:
     delivered: int = 0
     failed: int = 0
     parked: int = 0
+    fired: int = 0
+
+    @property
+    def idle(self) -> bool:
+        return not (self.dispatched or self.delivered or self.failed or self.fired)
 
 
 class Worker:
@@ -55,12 +62,23 @@ class Worker:
         self.http = http or httpx.Client(timeout=settings.webhook_timeout_seconds)
         self.base_url = settings.base_url.rstrip("/") or DEFAULT_BASE_URL
         self._next_housekeeping = self.clock.now()
+        self._posting: ThreadPoolExecutor | None = None
 
     def run_once(self) -> Pass:
         self.housekeeping()
+        fired = self.fire_timers()
         dispatched = self.dispatch()
         delivered, failed, parked = self.deliver()
-        return Pass(dispatched, delivered, failed, parked)
+        return Pass(dispatched, delivered, failed, parked, fired)
+
+    def fire_timers(self) -> int:
+        """Fire due timers (jeopardy, ...) in one transaction with their effects; returns how many."""
+        return timers.fire_due(self.db, clock=self.clock, limit=self.settings.worker_batch_size).fired
+
+    def close(self) -> None:
+        if self._posting is not None:
+            self._posting.shutdown(wait=True)
+            self._posting = None
 
     def housekeeping(self) -> int:
         """Forget Idempotency-Keys older than a day (at most once a minute); returns how many."""
@@ -100,8 +118,8 @@ class Worker:
         with self.db.begin() as conn:
             batch = outbox.claim(conn, now, lease, self.settings.worker_batch_size)
             subs = {s.id: s for s in hubs.all_subscriptions(conn)} if batch else {}
-        delivered = failed = parked = 0
         envelopes: dict[tuple[int, str], dict[str, Any]] = {}  # one rendering per event and version
+        work = []
         for item in batch:
             sub = subs.get(item.subscription_id)
             if sub is None:
@@ -109,8 +127,13 @@ class Worker:
             key = (item.event.id, sub.api_version)
             if key not in envelopes:
                 envelopes[key] = webhooks.envelope(item.event, sub.api_version, self.base_url)
-            body = envelopes[key]
-            outcome = webhooks.post(
+            work.append((item, sub, envelopes[key]))
+        if not work:
+            return 0, 0, 0
+
+        def post(job: tuple[outbox.Delivery, hubs.Subscription, dict[str, Any]]) -> webhooks.Outcome:
+            item, sub, body = job
+            return webhooks.post(
                 self.http,
                 sub.callback,
                 body,
@@ -118,10 +141,21 @@ class Worker:
                 event_id=item.event.event_id,
                 timestamp=int(self.clock.now().timestamp()),
             )
-            with self.db.begin() as conn:
+
+        # A claimed batch holds at most one delivery per (subscription, ticket) line, so posting them
+        # concurrently keeps each line in order. Outcomes are recorded together afterwards; a crash in
+        # between re-sends after the lease (at least once: receivers deduplicate by event id).
+        if self._posting is None:
+            self._posting = ThreadPoolExecutor(max(1, self.settings.webhook_concurrency), "webhook")
+        outcomes = list(self._posting.map(post, work))
+        delivered = failed = parked = 0
+        with self.db.begin() as conn:
+            now = self.clock.now()
+            ok = [item.id for (item, _, _), outcome in zip(work, outcomes, strict=True) if outcome.ok]
+            outbox.mark_delivered(conn, ok, now)
+            delivered = len(ok)
+            for (item, sub, _), outcome in zip(work, outcomes, strict=True):
                 if outcome.ok:
-                    outbox.mark_delivered(conn, item.id, self.clock.now())
-                    delivered += 1
                     continue
                 attempts = item.attempts + 1
                 park = attempts >= self.settings.webhook_max_attempts
@@ -130,11 +164,7 @@ class Worker:
                     self.settings.webhook_backoff_seconds * 2 ** (attempts - 1),
                 )
                 outbox.mark_failed(
-                    conn,
-                    item.id,
-                    outcome.error or "failed",
-                    self.clock.now() + timedelta(seconds=delay),
-                    park,
+                    conn, item.id, outcome.error or "failed", now + timedelta(seconds=delay), park
                 )
                 log.warning(
                     "delivery %s to %s failed (attempt %s%s): %s",
@@ -159,8 +189,9 @@ class Worker:
             except Exception:  # the worker edge: log and keep going, never die silently
                 log.exception("worker pass failed")
                 done = Pass()
-            if done.dispatched == 0 and done.delivered == 0 and done.failed == 0:
+            if done.idle:
                 stop.wait(self.settings.worker_poll_seconds)
+        self.close()
         log.info("worker stopped")
 
 

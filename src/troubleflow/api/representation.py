@@ -33,7 +33,17 @@ EVENT_TITLES: dict[str, str] = {
 }
 # Attributes the server owns in both versions (TMF621 "Patch rules"); each version adds its history name.
 SERVER_OWNED = frozenset(
-    {"id", "href", "creationDate", "lastUpdate", "statusChangeDate", "@type", "@baseType", "@schemaLocation"}
+    {
+        "id",
+        "href",
+        "creationDate",
+        "lastUpdate",
+        "statusChangeDate",
+        "@type",
+        "@baseType",
+        "@schemaLocation",
+        "jeopardy",
+    }
 )
 # Domain attribute name → TMF wire name, for fieldPath and for messages.
 WIRE_NAMES: dict[str, str] = {
@@ -171,7 +181,7 @@ def common_fields(m: Any) -> dict[str, Any]:
         "resolution_date": m.resolution_date,
         "note": [note_from(n) for n in m.note or []],
         "attachment": [opaque(a) for a in m.attachment or []],
-        "extensions": dict(m.model_extra or {}),
+        "extensions": {k: v for k, v in (m.model_extra or {}).items() if k not in SERVER_OWNED},
     }
     if m.status is not None:
         values["status"] = parse_status(m.status)
@@ -202,6 +212,8 @@ def render_common(t: TroubleTicket, href: str) -> dict[str, Any]:
     put(out, "requestedResolutionDate", t.requested_resolution_date)
     put(out, "expectedResolutionDate", t.expected_resolution_date)
     put(out, "resolutionDate", t.resolution_date)
+    if t.jeopardy is not None:  # troubleflow extension (TMF630 extension attribute), server-owned
+        out["jeopardy"] = {"threshold": t.jeopardy.threshold, "since": fmt(t.jeopardy.since)}
     return out
 
 

@@ -26,6 +26,8 @@ _PROCESSES = (
     Process("1.3.7.3", "Manage Customer Problem Coordination", 3, "1.3.7", "Track & Manage Customer Problem"),
     Process("1.3.7.3.1", "Coordinate Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.3.2", "Cancel Customer Problem", 4, "1.3.7.3"),
+    Process("1.3.7.3.3", "Escalate Customer Problem", 4, "1.3.7.3", "Escalate/End Customer Problem"),
+    Process("1.3.7.3.4", "Monitor Customer Problem Jeopardy Status", 4, "1.3.7.3"),
     Process("1.3.7.4", "Close Customer Problem Report", 3, "1.3.7"),
     Process("1.3.7.5", "Create Customer Problem Report", 3, "1.3.7"),
     Process("1.3.7.5.1", "Generate Customer Problem Report", 4, "1.3.7.5"),
@@ -36,6 +38,8 @@ REGISTRY: dict[str, Process] = {p.id: p for p in _PROCESSES}
 CREATE_REPORT = "1.3.7.5.1"
 COORDINATE = "1.3.7.3.1"
 CANCEL = "1.3.7.3.2"
+ESCALATE_END = "1.3.7.3.3"
+MONITOR_JEOPARDY = "1.3.7.3.4"
 TRACK_AND_MANAGE = "1.3.7.3"
 CLOSE = "1.3.7.4"
 SUPPORT_READINESS = "1.3.1"

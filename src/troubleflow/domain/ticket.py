@@ -60,6 +60,15 @@ class ExternalIdentifier:
     extra: Json = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Jeopardy:
+    """Monitor Customer Problem Jeopardy Status (1.3.7.3.4): the highest threshold of the committed
+    restoration time passed so far (percent; 100 = breached) and since when. Server-owned."""
+
+    threshold: int
+    since: datetime
+
+
 @dataclass(slots=True, kw_only=True)
 class TroubleTicket:
     id: str
@@ -90,6 +99,7 @@ class TroubleTicket:
     trouble_ticket_characteristic: list[Json] = field(default_factory=list)
     trouble_ticket_specification: Json | None = None
     status_change: list[StatusChange] = field(default_factory=list)
+    jeopardy: Jeopardy | None = None
     extensions: Json = field(default_factory=dict)
 
 

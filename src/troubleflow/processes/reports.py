@@ -14,11 +14,12 @@ from troubleflow.clock import Clock
 from troubleflow.domain import etom
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
+from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, NotFound, PreconditionFailed
-from troubleflow.storage import history, idempotency, outbox, tickets
+from troubleflow.storage import history, idempotency, outbox, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -113,8 +114,21 @@ def change_report(
                 continue  # lost the race: leave this transaction and recompute on the new state
             _record(conn, updated, events, actor, now)
             outbox.add(conn, events, doc, now)
+            if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
+                _end_timers(conn, updated.id, updated.status, actor, now)
             return updated
     raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
+
+
+def _end_timers(conn: Any, ticket_id: str, status: Status, actor: str, now: Any) -> None:
+    """End (1.3.7.3.3): a cleared, cancelled or closed report stops its jeopardy timers."""
+    if timers.cancel_for_ticket(conn, ticket_id, now):
+        history.append(
+            conn,
+            HistoryEntry(
+                ticket_id, now, actor, etom.ESCALATE_END, "timersStopped", reason=f"report {status.value}"
+            ),
+        )
 
 
 def _record(conn: Any, ticket: TroubleTicket, events: list[TicketEvent], actor: str, now: Any) -> None:
@@ -171,6 +185,7 @@ def delete_report(
             raise PreconditionFailed(f"ticket '{ticket_id}' is at version {current.version}, not {if_match}")
         now = clock.now()
         tickets.remove(conn, ticket_id)
+        timers.cancel_for_ticket(conn, ticket_id, now)
         history.append(
             conn,
             HistoryEntry(

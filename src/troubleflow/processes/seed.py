@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from troubleflow.domain import etom
 from troubleflow.domain.ids import new_id
+from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.status import Status, check_transition
 from troubleflow.domain.ticket import Note, Ref, StatusChange, TroubleTicket, open_ticket
-from troubleflow.storage import history, tickets
+from troubleflow.processes.timers import jeopardy_timer
+from troubleflow.storage import history, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
 
@@ -37,6 +39,7 @@ _PATHS: tuple[tuple[tuple[Status, ...], int], ...] = (
     ((Status.IN_PROGRESS, Status.HELD), 2),
     ((Status.CANCELLED,), 2),
 )
+_OPEN_PATHS = tuple((p, w) for p, w in _PATHS if not p or p[-1] in WATCHED_STATUSES)
 _SYMPTOMS = (
     "no sync on DSL line",
     "intermittent packet loss in the evening",
@@ -50,15 +53,18 @@ _SYMPTOMS = (
 )
 
 
-def synthetic_tickets(count: int, *, seed: int = 621, end: datetime | None = None) -> Iterator[TroubleTicket]:
-    """`count` reports created over the year before `end`, each moved along a realistic path."""
+def synthetic_tickets(
+    count: int, *, seed: int = 621, end: datetime | None = None, open_only: bool = False
+) -> Iterator[TroubleTicket]:
+    """`count` reports created over the year before `end`, each moved along a realistic path (with
+    `open_only`, only along paths that leave it open: a backlog in flight)."""
     rng = random.Random(seed)
     end = end or datetime(2026, 11, 1, tzinfo=UTC)
     start = end - timedelta(days=365)
     step = (end - start) / max(count, 1)
     severities, severity_w = zip(*_SEVERITIES, strict=True)
     types, type_w = zip(*_TYPES, strict=True)
-    paths, path_w = zip(*_PATHS, strict=True)
+    paths, path_w = zip(*(_OPEN_PATHS if open_only else _PATHS), strict=True)
     for i in range(count):
         created = (start + step * i).replace(microsecond=0)
         customer = f"cust-{rng.randrange(200_000)}"
@@ -101,27 +107,47 @@ def seed_reports(
     batch: int = 5000,
     seed: int = 621,
     progress: Callable[[int], None] | None = None,
+    open_only: bool = False,
+    due_timers: int | None = None,
+    now: datetime | None = None,
 ) -> int:
-    """Insert `count` synthetic reports in batches of `batch` (one transaction per batch)."""
+    """Insert `count` synthetic reports in batches of `batch` (one transaction per batch).
+
+    With `due_timers`, every open report gets an armed jeopardy timer (75 %): `due_timers` of them,
+    spread evenly over the load, are due already at `now`; the others fall due 1 to 30 days later.
+    """
+    now = now or datetime.now(UTC)
+    rng = random.Random(seed + 1)
+    stride = max(1, count // due_timers) if due_timers else 0
+    due_left = due_timers or 0
     pending: list[TroubleTicket] = []
+    arms: list[timers.ArmRequest] = []
     written = 0
-    for ticket in synthetic_tickets(count, seed=seed):
+    for i, ticket in enumerate(synthetic_tickets(count, seed=seed, open_only=open_only)):
         pending.append(ticket)
+        if due_timers is not None and ticket.status in WATCHED_STATUSES:
+            if due_left and i % stride == 0:
+                due_left -= 1
+                due_at = now - timedelta(seconds=rng.randrange(1, 3600))
+            else:
+                due_at = now + timedelta(days=1 + rng.random() * 29)
+            arms.append(jeopardy_timer(ticket.id, due_at, 75))
         if len(pending) == batch:
-            written += _write(db, pending)
+            written += _write(db, pending, arms, now)
             if progress:
                 progress(len(pending))
-            pending = []
+            pending, arms = [], []
     if pending:
-        written += _write(db, pending)
+        written += _write(db, pending, arms, now)
         if progress:
             progress(len(pending))
     return written
 
 
-def _write(db: Database, batch: list[TroubleTicket]) -> int:
+def _write(db: Database, batch: list[TroubleTicket], arms: list[timers.ArmRequest], now: datetime) -> int:
     with db.begin() as conn:
         tickets.add_many(conn, batch)
+        timers.arm_many(conn, arms, now)
         history.append_many(
             conn,
             [

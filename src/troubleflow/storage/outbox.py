@@ -168,10 +168,12 @@ def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list
     return result
 
 
-def mark_delivered(conn: Connection, delivery_id: int, now: datetime) -> None:
+def mark_delivered(conn: Connection, delivery_ids: Sequence[int], now: datetime) -> None:
+    if not delivery_ids:
+        return
     conn.execute(
         update(delivery)
-        .where(D.id == delivery_id)
+        .where(D.id.in_(delivery_ids))
         .values(
             state=DELIVERED, delivered_at=now, leased_until=None, attempts=D.attempts + 1, last_error=None
         )

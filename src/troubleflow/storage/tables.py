@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 metadata = MetaData(
@@ -165,6 +166,30 @@ delivery = Table(
     Index(None, "state", "next_attempt_at"),
     Index(None, "subscription_id", "ticket_id", "state", "id"),
     Index(None, "outbox_id"),
+)
+
+# Durable timers: a row per armed deadline, fired by the worker in the same transaction as its effect
+# (so exactly once), cancelled when the report is cleared or cancelled. The partial index holds only
+# armed timers, so finding the due ones among millions stays a short index range scan.
+timer = Table(
+    "timer",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),  # jeopardy
+    Column("process_id", String(20), nullable=False),  # the eTOM process that acts when it fires
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("state", String(12), nullable=False),  # armed | fired | cancelled
+    Column("payload", Text, nullable=False),  # JSON: what the firing needs (e.g. the threshold)
+    Column("armed_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+    Index(
+        "ix_timer_armed_due",
+        "due_at",
+        "id",
+        sqlite_where=text("state = 'armed'"),
+        postgresql_where=text("state = 'armed'"),
+    ),
 )
 
 idempotency_key = Table(
