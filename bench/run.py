@@ -258,21 +258,24 @@ class Setup:
     seed_rate: float = 0.0
 
 
-def prepare_database(kind: str, tickets: int, work: Path) -> Setup:
+def prepare_database(
+    kind: str, tickets: int, work: Path, *, extra: list[str] | None = None, name: str = "bench"
+) -> Setup:
     if kind == "sqlite":
-        url = f"sqlite:///{work}/bench-{tickets}.db"
+        url = f"sqlite:///{work}/{name}-{tickets}.db"
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{work}/bench-{tickets}.db{suffix}").unlink(missing_ok=True)
+            Path(f"{work}/{name}-{tickets}.db{suffix}").unlink(missing_ok=True)
     else:
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS troubleflow_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE troubleflow_bench")
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/troubleflow_bench"
+            conn.execute(f"DROP DATABASE IF EXISTS troubleflow_{name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE troubleflow_{name}")
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/troubleflow_{name}"
     started = time.perf_counter()
     subprocess.run(
-        [str(BIN / "troubleflow"), "--database-url", url, "db", "seed", "--tickets", str(tickets)],
+        [str(BIN / "troubleflow"), "--database-url", url, "db", "seed", "--tickets", str(tickets)]
+        + (extra or []),
         check=True,
         env={**os.environ, "TROUBLEFLOW_LOG_LEVEL": "WARNING"},
     )
@@ -588,6 +591,92 @@ def delivery_rate(setup: Setup, args: argparse.Namespace, work: Path) -> Figure:
     )
 
 
+def timer_rate(kind: str, tickets: int, due: int, work: Path) -> tuple[Figure, float]:
+    """Due timers fired per second by one in-process worker: `tickets` open reports, each with an armed
+    jeopardy timer, `due` of them due now (bench/README.md, "Timers")."""
+    from troubleflow.config import Settings
+    from troubleflow.storage.db import Database
+    from troubleflow.worker import Worker
+
+    setup = prepare_database(kind, tickets, work, extra=["--open", "--due-timers", str(due)], name="timers")
+    db = Database.from_url(setup.url)
+    worker = Worker(db, Settings(database_url=setup.url, worker_batch_size=500))
+    fired = 0
+    try:
+        with RssSampler(os.getpid()) as rss:
+            started = time.perf_counter()
+            while True:
+                done = worker.fire_timers()
+                if not done:
+                    break
+                fired += done
+            seconds = time.perf_counter() - started
+    finally:
+        worker.close()
+        db.dispose()
+    rate = fired / seconds if seconds else 0.0
+    figure = Figure(
+        f"due timers fired by 1 worker ({due:,} due of {tickets:,} open, {seconds:.2f} s)",
+        kind,
+        tickets,
+        1,
+        round(rate, 1),
+        0.0,
+        0.0,
+        due - fired,
+        [round(rate, 1)],
+        round(rss.peak, 1),
+        valid=fired == due,
+    )
+    return figure, setup.seed_rate
+
+
+def scaling(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figure]:
+    """Create throughput with 1 API process + 1 worker, then 2 API processes + 2 workers."""
+    figures = []
+    for processes in (1, 2):
+        port = free_port()
+        env = {
+            "TROUBLEFLOW_DATABASE_URL": setup.url,
+            "TROUBLEFLOW_LOG_LEVEL": "WARNING",
+            "TROUBLEFLOW_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        cmd = [str(BIN / "troubleflow"), "serve", "--port", str(port), "--workers", str(processes)]
+        server = start([*cmd, "--no-worker", "--no-migrate"], env, f"http://127.0.0.1:{port}/health")
+        workers = [
+            subprocess.Popen(
+                [str(BIN / "troubleflow"), "worker"],
+                env={**os.environ, **env},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            for _ in range(processes)
+        ]
+        lua = work / "scaling-create.lua"
+        lua.write_text(LUA["create"] % (json.dumps(CREATE_BODY),))
+        try:
+            fig = measure(
+                f"POST /troubleTicket c=16, {processes} API + {processes} worker processes",
+                setup,
+                f"http://127.0.0.1:{port}",
+                16,
+                args.runs,
+                args.seconds,
+                server.pid,
+                path=API,
+                script=str(lua),
+                fallback=("POST", [f"http://127.0.0.1:{port}{API}"], json.dumps(CREATE_BODY).encode()),
+            )
+        finally:
+            stop(server)
+            for w in workers:
+                stop(w)
+        figures.append(fig)
+    figures[1].ceiling, figures[1].ratio = figures[0].scenario, round(figures[1].rps / figures[0].rps, 3)
+    return figures
+
+
 # --- reporting --------------------------------------------------------------------------------------------
 
 
@@ -620,7 +709,11 @@ def markdown(doc: dict[str, Any]) -> str:
             f"{f['peak_rss_mb']} |"
         )
     lines += ["", "| database | tickets | seed rate (reports/s) |", "|---|---:|---:|"]
-    lines += [f"| {s['database']} | {s['tickets']:,} | {s['seed_rate']:,.0f} |" for s in doc["seeds"]]
+    lines += [
+        f"| {s['database']} | {s['tickets']:,}{' (all open, armed timers)' if s.get('open') else ''} | "
+        f"{s['seed_rate']:,.0f} |"
+        for s in doc["seeds"]
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -642,6 +735,15 @@ def compare(doc: dict[str, Any], previous: Path | None) -> None:
             )
 
 
+def show(fig: Figure) -> None:
+    print(
+        f"   {fig.scenario:<58} c={fig.connections:<3} {fig.rps:>9,.0f} req/s  p50 {fig.p50_ms} ms"
+        f"  p99 {fig.p99_ms} ms  errors {fig.errors}  rss {fig.peak_rss_mb} MB"
+        + (f"  ratio {fig.ratio}" if fig.ratio is not None else ""),
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -653,9 +755,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", default="16,64")
     parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--due-timers", type=int, default=10000, help="0 skips the timer benchmark")
     args = parser.parse_args()
     if args.quick:
-        args.tickets, args.databases, args.runs, args.seconds, args.events = "10000", "sqlite", 1, 3, 1000
+        args.tickets, args.databases, args.runs, args.seconds = "10000", "sqlite", 1, 3
+        args.events, args.due_timers = 1000, 1000
     args.connections = [int(c) for c in args.connections.split(",")]
     RESULTS.mkdir(parents=True, exist_ok=True)
     previous = sorted(RESULTS.glob("*.json"))
@@ -663,20 +767,26 @@ def main() -> None:
     figures: list[Figure] = []
     seeds: list[dict[str, Any]] = []
     try:
+        sizes = [int(t) for t in args.tickets.split(",")]
         for kind in args.databases.split(","):
-            for tickets in (int(t) for t in args.tickets.split(",")):
+            for tickets in sizes:
                 print(f"== {kind}, {tickets:,} tickets", flush=True)
                 setup = prepare_database(kind, tickets, work)
                 seeds.append({"database": kind, "tickets": tickets, "seed_rate": round(setup.seed_rate, 1)})
-                for fig in run_matrix(setup, args, work):
-                    print(
-                        f"   {fig.scenario:<58} c={fig.connections:<3} {fig.rps:>9,.0f} req/s"
-                        f"  p50 {fig.p50_ms} ms"
-                        f"  p99 {fig.p99_ms} ms  errors {fig.errors}  rss {fig.peak_rss_mb} MB"
-                        + (f"  ratio {fig.ratio}" if fig.ratio is not None else ""),
-                        flush=True,
-                    )
+                batch = run_matrix(setup, args, work)
+                if kind == "postgresql" and tickets == sizes[0]:
+                    batch += scaling(setup, args, work)
+                for fig in batch:
+                    show(fig)
                     figures.append(fig)
+            if args.due_timers:
+                print(f"== {kind}, timers: {sizes[-1]:,} open reports, {args.due_timers:,} due", flush=True)
+                fig, rate = timer_rate(kind, sizes[-1], args.due_timers, work)
+                seeds.append(
+                    {"database": kind, "tickets": sizes[-1], "seed_rate": round(rate, 1), "open": True}
+                )
+                show(fig)
+                figures.append(fig)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     date = datetime.now(UTC).strftime("%Y-%m-%d")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
 from troubleflow.domain.query import Query
 from troubleflow.domain.ticket import TroubleTicket
@@ -87,21 +87,30 @@ def remove(conn: Connection, ticket_id: str, *, expected_version: int | None = N
     return conn.execute(stmt).rowcount == 1
 
 
-def find(conn: Connection, query: Query) -> tuple[list[tuple[str, int, str]], int]:
-    """Return (id, version, stored document) of one page's tickets and the number of all matches."""
-    dialect = conn.dialect.name
+def page_statements(query: Query, dialect: str) -> tuple[Select[Any], Select[Any]]:
+    """The two list statements: the page's (id, version, doc) rows, and the count of all matches.
+
+    The page is found in two steps: its ids by walking an index (skipping `offset` entries without
+    reading any document), then only those documents. A single SELECT doc … OFFSET reads every
+    skipped row. tests/test_query_plans.py checks that neither statement scans the ticket table.
+    """
     where = where_clause(query.conditions, dialect)
     keys = order_by(query.sort, dialect)
-    # Two steps: find the page's ids by walking an index (skipping `offset` entries without reading any
-    # document), then fetch only those documents. A single SELECT doc … OFFSET reads every skipped row.
     ids = select(T.id).where(where).order_by(*keys).offset(query.offset)
     if query.limit is not None:
         ids = ids.limit(query.limit)
     page = ids.subquery("page")
-    stmt = select(T.id, T.version, T.doc).join(page, T.id == page.c.id).order_by(*keys)
-    docs = [(str(i), int(v), str(d)) for i, v, d in conn.execute(stmt)]
+    rows = select(T.id, T.version, T.doc).join(page, T.id == page.c.id).order_by(*keys)
+    count = select(func.count()).select_from(trouble_ticket).where(where)
+    return rows, count
+
+
+def find(conn: Connection, query: Query) -> tuple[list[tuple[str, int, str]], int]:
+    """Return (id, version, stored document) of one page's tickets and the number of all matches."""
+    rows, count = page_statements(query, conn.dialect.name)
+    docs = [(str(i), int(v), str(d)) for i, v, d in conn.execute(rows)]
     if query.offset == 0 and (query.limit is None or len(docs) < query.limit):
         total = len(docs)  # the page holds every match: no second query needed
     else:
-        total = int(conn.execute(select(func.count()).select_from(trouble_ticket).where(where)).scalar_one())
+        total = int(conn.execute(count).scalar_one())
     return docs, total
