@@ -107,7 +107,7 @@ def change_report(
             updated, events = change_ticket(current, compute(current), now=now)
             if not events:
                 return current
-            doc = tickets.save(conn, updated, expected_version=current.version)
+            doc = tickets.save(conn, updated, previous=current)
             if doc is None:
                 if if_match is not None:
                     raise PreconditionFailed(f"ticket '{ticket_id}' was changed concurrently (If-Match)")

@@ -14,16 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from troubleflow.clock import Clock
 from troubleflow.domain import etom
+from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import raise_jeopardy
-from troubleflow.errors import InvalidInput, NotFound
+from troubleflow.errors import InvalidInput
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
-from troubleflow.storage.timers import ArmRequest, Timer
+from troubleflow.storage.timers import ArmRequest
 
 log = logging.getLogger(__name__)
 
@@ -50,43 +49,45 @@ def arm(db: Database, requests: Sequence[ArmRequest], *, clock: Clock) -> None:
 
 
 def fire_due(db: Database, *, clock: Clock, limit: int = 500) -> Fired:
-    """Fire up to `limit` due timers in one transaction."""
+    """Fire up to `limit` due timers in one transaction: their reports are read, changed and written
+    in bulk (one statement each for reports, audit trail and outbox)."""
     with db.begin() as conn:
         now = clock.now()
         due = timers.claim_due(conn, now, limit)
-        changed = 0
+        if not due:
+            return Fired(0, 0)
+        current = tickets.get_many_for_update(conn, [t.ticket_id for t in due])
+        original = dict(current)
+        events: dict[str, list[TicketEvent]] = {}
+        entries = []
         for item in due:
-            changed += _fire(conn, item, now)
+            ticket = current.get(item.ticket_id)
+            if ticket is None:  # the report was deleted: nothing left to act on
+                continue
+            if item.kind != JEOPARDY:
+                log.error("timer %s has unknown kind %r; marked fired without effect", item.id, item.kind)
+                continue
+            threshold = int(item.payload["threshold"])
+            updated, raised = raise_jeopardy(ticket, threshold, now=now)
+            if not raised:
+                continue
+            current[item.ticket_id] = updated
+            events.setdefault(item.ticket_id, []).extend(raised)
+            entries.append(
+                HistoryEntry(
+                    item.ticket_id,
+                    now,
+                    ACTOR,
+                    item.process_id,
+                    "jeopardy",
+                    reason=f"{threshold} % of the committed restoration time elapsed",
+                    fields=("jeopardy",),
+                )
+            )
+        changed = [(current[tid], original[tid]) for tid in events]
+        docs = tickets.save_many(conn, changed)
+        history.append_many(conn, entries)
+        # Events carry the report as written by this pass (after all of its timers in the batch).
+        outbox.add_many(conn, [(events[t.id], doc) for (t, _), doc in zip(changed, docs, strict=True)], now)
         timers.mark_fired(conn, [t.id for t in due], now)
-    return Fired(len(due), changed)
-
-
-def _fire(conn: Connection, item: Timer, now: datetime) -> int:
-    if item.kind != JEOPARDY:
-        log.error("timer %s has unknown kind %r; marked fired without effect", item.id, item.kind)
-        return 0
-    try:
-        current = tickets.get_for_update(conn, item.ticket_id)
-    except NotFound:  # the report was deleted: nothing left to act on
-        return 0
-    threshold = int(item.payload["threshold"])
-    updated, events = raise_jeopardy(current, threshold, now=now)
-    if not events:
-        return 0
-    doc = tickets.save(conn, updated, expected_version=current.version)
-    if doc is None:  # cannot happen under the row lock; refuse to write over a concurrent change
-        raise RuntimeError(f"ticket {item.ticket_id} changed while its timer fired")
-    history.append(
-        conn,
-        HistoryEntry(
-            item.ticket_id,
-            now,
-            ACTOR,
-            item.process_id,
-            "jeopardy",
-            reason=f"{threshold} % of the committed restoration time elapsed",
-            fields=("jeopardy",),
-        ),
-    )
-    outbox.add(conn, events, doc, now)
-    return 1
+    return Fired(len(due), len(changed))

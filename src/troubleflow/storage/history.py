@@ -31,6 +31,8 @@ def append(conn: Connection, entry: HistoryEntry) -> None:
 
 
 def append_many(conn: Connection, entries: list[HistoryEntry]) -> None:
+    if not entries:
+        return
     conn.execute(insert(ticket_history), [_row(e) for e in entries])
 
 

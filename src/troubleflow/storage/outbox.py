@@ -54,24 +54,27 @@ class Delivery:
 
 
 def add(conn: Connection, events: Sequence[TicketEvent], payload: str, now: datetime) -> None:
-    if not events:
-        return
-    conn.execute(
-        insert(outbox),
-        [
-            {
-                "event_id": new_id(),
-                "kind": e.kind.value,
-                "ticket_id": e.ticket_id,
-                "occurred_at": now,
-                "fields": encode_json(list(e.fields)) if e.fields else None,
-                "reason": e.reason,
-                "payload": payload,
-                "dispatched": 0,
-            }
-            for e in events
-        ],
-    )
+    add_many(conn, [(events, payload)], now)
+
+
+def add_many(conn: Connection, changes: Sequence[tuple[Sequence[TicketEvent], str]], now: datetime) -> None:
+    """Events of several tickets, each with its ticket document as of the change, in one statement."""
+    rows = [
+        {
+            "event_id": new_id(),
+            "kind": e.kind.value,
+            "ticket_id": e.ticket_id,
+            "occurred_at": now,
+            "fields": encode_json(list(e.fields)) if e.fields else None,
+            "reason": e.reason,
+            "payload": payload,
+            "dispatched": 0,
+        }
+        for events, payload in changes
+        for e in events
+    ]
+    if rows:
+        conn.execute(insert(outbox), rows)
 
 
 def _event(m: Any) -> OutboxEvent:

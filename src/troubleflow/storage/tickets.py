@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 
 from troubleflow.domain.query import Query
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.errors import NotFound
+from troubleflow.errors import Conflict, NotFound
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.tables import trouble_ticket
 from troubleflow.storage.ticket_query import order_by, where_clause
@@ -69,15 +70,53 @@ def get_doc(conn: Connection, ticket_id: str, *, for_update: bool = False) -> st
     return str(doc)
 
 
-def save(conn: Connection, ticket: TroubleTicket, *, expected_version: int) -> str | None:
-    """Write `ticket` only if the stored version is still `expected_version`; None means it moved on."""
+def save(conn: Connection, ticket: TroubleTicket, *, previous: TroubleTicket) -> str | None:
+    """Write `ticket` only if the stored version is still `previous.version`; None means it moved on."""
     doc = encode_ticket(ticket)
-    row = _row(ticket, doc)
-    del row["id"]
+    row = _changed_columns(_row(ticket, doc), _row(previous, ""))
     result = conn.execute(
-        update(trouble_ticket).where(T.id == ticket.id, T.version == expected_version).values(**row)
+        update(trouble_ticket).where(T.id == ticket.id, T.version == previous.version).values(**row)
     )
     return doc if result.rowcount == 1 else None
+
+
+def _changed_columns(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """Only the columns whose value changed (plus doc and version): SQLite rewrites the entries of
+    every index on a column named in SET, so naming all 16 mirror columns made each save rewrite
+    every index of the table."""
+    return {k: v for k, v in new.items() if k in ("doc", "version") or (k != "id" and v != old[k])}
+
+
+def get_many_for_update(conn: Connection, ticket_ids: Sequence[str]) -> dict[str, TroubleTicket]:
+    """The existing tickets among `ticket_ids`, locked for this transaction on PostgreSQL."""
+    stmt = select(T.doc).where(T.id.in_(sorted(set(ticket_ids))))
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.order_by(T.id).with_for_update()  # in id order: two batches never deadlock
+    found = (decode_ticket(str(d)) for d in conn.execute(stmt).scalars())
+    return {t.id: t for t in found}
+
+
+def save_many(conn: Connection, changed: Sequence[tuple[TroubleTicket, TroubleTicket]]) -> list[str]:
+    """Write each (ticket, previous state) in one executemany; the documents, in order. Raises
+    Conflict if any stored version moved on (callers hold the rows locked, so it means a bug)."""
+    docs = [encode_ticket(t) for t, _ in changed]
+    new_rows = [_row(t, doc) for (t, _), doc in zip(changed, docs, strict=True)]
+    old_rows = [_row(p, "") for _, p in changed]
+    columns = set().union(*(_changed_columns(n, o) for n, o in zip(new_rows, old_rows, strict=True)))
+    rows = [
+        {**{k: n[k] for k in columns}, "_id": n["id"], "_expected": p.version}
+        for n, (_, p) in zip(new_rows, changed, strict=True)
+    ]
+    if rows:
+        stmt = (
+            update(trouble_ticket)
+            .where(T.id == bindparam("_id"), T.version == bindparam("_expected"))
+            .values({k: bindparam(k) for k in sorted(columns)})
+        )
+        result = conn.execute(stmt, rows)
+        if result.rowcount != len(rows):
+            raise Conflict(f"{len(rows) - result.rowcount} of {len(rows)} tickets changed concurrently")
+    return docs
 
 
 def remove(conn: Connection, ticket_id: str, *, expected_version: int | None = None) -> bool:
