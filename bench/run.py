@@ -352,13 +352,38 @@ def measure(
     )
 
 
-def run_matrix(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figure]:
-    port, ceiling_port = free_port(), free_port()
-    env = {
-        "TROUBLEFLOW_DATABASE_URL": setup.url,
+def server_env(url: str, port: int) -> dict[str, str]:
+    """Production settings for a benchmarked troubleflow process on `port`."""
+    return {
+        "TROUBLEFLOW_DATABASE_URL": url,
         "TROUBLEFLOW_LOG_LEVEL": "WARNING",
         "TROUBLEFLOW_BASE_URL": f"http://127.0.0.1:{port}",
     }
+
+
+def worker_figure(
+    name: str, database: str, tickets: int, done: int, expected: int, seconds: float, peak_rss: float
+) -> Figure:
+    """A worker throughput figure (items per second of one in-process worker; no latency)."""
+    rate = round(done / seconds, 1) if seconds else 0.0
+    return Figure(
+        name,
+        database,
+        tickets,
+        1,
+        rate,
+        0.0,
+        0.0,
+        expected - done,
+        [rate],
+        round(peak_rss, 1),
+        valid=done == expected,
+    )
+
+
+def run_matrix(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figure]:
+    port, ceiling_port = free_port(), free_port()
+    env = server_env(setup.url, port)
     ceiling_db = setup.url.replace(".db", "-ceiling.db") if setup.database == "sqlite" else setup.url
     server = start(
         [
@@ -575,19 +600,14 @@ def delivery_rate(setup: Setup, args: argparse.Namespace, work: Path) -> Figure:
     finally:
         db.dispose()
         stop(listener)
-    rate = delivered / seconds
-    return Figure(
+    return worker_figure(
         "outbox events delivered by 1 worker",
         setup.database,
         setup.tickets,
-        1,
-        round(rate, 1),
-        0.0,
-        0.0,
-        events - delivered,
-        [round(rate, 1)],
-        round(rss.peak, 1),
-        valid=delivered == events,
+        delivered,
+        events,
+        seconds,
+        rss.peak,
     )
 
 
@@ -614,19 +634,14 @@ def timer_rate(kind: str, tickets: int, due: int, work: Path) -> tuple[Figure, f
     finally:
         worker.close()
         db.dispose()
-    rate = fired / seconds if seconds else 0.0
-    figure = Figure(
+    figure = worker_figure(
         f"due timers fired by 1 worker ({due:,} due of {tickets:,} open, {seconds:.2f} s)",
         kind,
         tickets,
-        1,
-        round(rate, 1),
-        0.0,
-        0.0,
-        due - fired,
-        [round(rate, 1)],
-        round(rss.peak, 1),
-        valid=fired == due,
+        fired,
+        due,
+        seconds,
+        rss.peak,
     )
     return figure, setup.seed_rate
 
@@ -636,11 +651,7 @@ def scaling(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figure]:
     figures = []
     for processes in (1, 2):
         port = free_port()
-        env = {
-            "TROUBLEFLOW_DATABASE_URL": setup.url,
-            "TROUBLEFLOW_LOG_LEVEL": "WARNING",
-            "TROUBLEFLOW_BASE_URL": f"http://127.0.0.1:{port}",
-        }
+        env = server_env(setup.url, port)
         cmd = [str(BIN / "troubleflow"), "serve", "--port", str(port), "--workers", str(processes)]
         server = start([*cmd, "--no-worker", "--no-migrate"], env, f"http://127.0.0.1:{port}/health")
         workers = [

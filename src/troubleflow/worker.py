@@ -148,14 +148,13 @@ class Worker:
         if self._posting is None:
             self._posting = ThreadPoolExecutor(max(1, self.settings.webhook_concurrency), "webhook")
         outcomes = list(self._posting.map(post, work))
-        delivered = failed = parked = 0
+        ok: list[int] = []
+        failed = parked = 0
         with self.db.begin() as conn:
             now = self.clock.now()
-            ok = [item.id for (item, _, _), outcome in zip(work, outcomes, strict=True) if outcome.ok]
-            outbox.mark_delivered(conn, ok, now)
-            delivered = len(ok)
             for (item, sub, _), outcome in zip(work, outcomes, strict=True):
                 if outcome.ok:
+                    ok.append(item.id)
                     continue
                 attempts = item.attempts + 1
                 park = attempts >= self.settings.webhook_max_attempts
@@ -176,7 +175,8 @@ class Worker:
                 )
                 failed += 1
                 parked += int(park)
-        return delivered, failed, parked
+            outbox.mark_delivered(conn, ok, now)
+        return len(ok), failed, parked
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker started")

@@ -13,17 +13,24 @@ from datetime import datetime
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import Jeopardy, TroubleTicket
+from troubleflow.errors import InvalidInput
 
 # Restoration is still owed in these statuses; resolved (cleared) and the final ones end the watch.
 WATCHED_STATUSES = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.PENDING, Status.HELD})
+
+
+def check_threshold(threshold: int) -> int:
+    """A jeopardy threshold is a percentage of the committed restoration time, 1..100 (100 = breach)."""
+    if not 0 < threshold <= 100:
+        raise InvalidInput(f"a jeopardy threshold is a percentage in 1..100, not {threshold}")
+    return threshold
 
 
 def raise_jeopardy(
     ticket: TroubleTicket, threshold: int, *, now: datetime
 ) -> tuple[TroubleTicket, list[TicketEvent]]:
     """The report after `threshold` % of its committed restoration time passed, and the events."""
-    if not 0 < threshold <= 100:
-        raise ValueError(f"a jeopardy threshold is a percentage in 1..100, not {threshold}")
+    check_threshold(threshold)
     if ticket.status not in WATCHED_STATUSES:
         return ticket, []
     if ticket.jeopardy is not None and ticket.jeopardy.threshold >= threshold:

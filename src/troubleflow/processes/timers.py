@@ -17,8 +17,7 @@ from datetime import datetime
 from troubleflow.clock import Clock
 from troubleflow.domain import etom
 from troubleflow.domain.events import TicketEvent
-from troubleflow.domain.jeopardy import raise_jeopardy
-from troubleflow.errors import InvalidInput
+from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -38,8 +37,7 @@ class Fired:
 
 
 def jeopardy_timer(ticket_id: str, due_at: datetime, threshold: int) -> ArmRequest:
-    if not 0 < threshold <= 100:
-        raise InvalidInput(f"a jeopardy threshold is a percentage in 1..100, not {threshold}")
+    threshold = check_threshold(threshold)
     return ArmRequest(ticket_id, JEOPARDY, KINDS[JEOPARDY], due_at, {"threshold": threshold})
 
 

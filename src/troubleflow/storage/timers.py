@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from troubleflow.storage.codec import decode_json, encode_json
 from troubleflow.storage.tables import timer
@@ -94,8 +94,3 @@ def cancel_for_ticket(conn: Connection, ticket_id: str, now: datetime) -> int:
 def for_ticket(conn: Connection, ticket_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(select(timer).where(TM.ticket_id == ticket_id).order_by(TM.due_at, TM.id))
     return [{**r._mapping, "payload": decode_json(r.payload)} for r in rows]
-
-
-def counts(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(TM.state, func.count()).group_by(TM.state))
-    return {str(state): int(n) for state, n in rows}
