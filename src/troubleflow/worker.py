@@ -22,7 +22,7 @@ from troubleflow.config import Settings
 from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
 from troubleflow.processes import timers
-from troubleflow.storage import hubs, idempotency, outbox
+from troubleflow.storage import hubs, idempotency, outbox, tally
 from troubleflow.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,19 @@ class Worker:
 
     def run_once(self) -> Pass:
         self.housekeeping()
+        self.fold_tally()
         fired = self.fire_timers()
         dispatched = self.dispatch()
         delivered, failed, parked = self.deliver()
         return Pass(dispatched, delivered, failed, parked, fired)
+
+    def fold_tally(self) -> int:
+        """Fold the ticket tally's deltas once enough have piled up, so a count stays a short sum."""
+        with self.db.read() as conn:
+            if tally.pending_rows(conn) < tally.FOLD_AFTER_ROWS:
+                return 0
+        with self.db.begin() as conn:
+            return tally.fold(conn)
 
     def fire_timers(self) -> int:
         """Fire due timers (jeopardy, ...) in one transaction with their effects; returns how many."""

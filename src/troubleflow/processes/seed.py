@@ -17,7 +17,7 @@ from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.status import Status, check_transition
 from troubleflow.domain.ticket import Note, Ref, StatusChange, TroubleTicket, open_ticket
 from troubleflow.processes.timers import jeopardy_timer
-from troubleflow.storage import history, tickets, timers
+from troubleflow.storage import history, tally, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
 
@@ -141,6 +141,8 @@ def seed_reports(
         written += _write(db, pending, arms, now)
         if progress:
             progress(len(pending))
+    with db.begin() as conn:
+        tally.fold(conn)  # one row per key, not one per key and batch
     return written
 
 
