@@ -16,6 +16,7 @@ from troubleflow.api.errors import JSON
 from troubleflow.api.render_cache import RenderCache
 from troubleflow.api.representation import Representation, hub_href, ticket_href, validate
 from troubleflow.api.runtime import Runtime
+from troubleflow.domain.query import Query
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from troubleflow.processes import hub, reports
@@ -97,12 +98,11 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             cached = (msgspec.json.decode(rendered.get(f, base)) for f in found)
             body = _encode([tmf630.project(doc, query.fields, keep) for doc in cached])
         partial = len(found) < total
-        return Response(
-            body,
-            status_code=206 if partial else 200,
-            media_type=JSON,
-            headers={"X-Total-Count": str(total), "X-Result-Count": str(len(found))},
-        )
+        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(found))}
+        links = _page_links(f"{base}{request.url.path}", request.url.query, query, found, total)
+        if links:
+            headers["Link"] = links
+        return Response(body, status_code=206 if partial else 200, media_type=JSON, headers=headers)
 
     async def create_ticket(request: Request) -> Response:
         raw = await request.body()
@@ -428,12 +428,38 @@ def _fields_param() -> dict[str, Any]:
     }
 
 
+def _page_links(url: str, raw_query: str, query: Query, found: list[reports.Found], total: int) -> str:
+    """RFC 8288 `Link` header with the next and previous pages (TMF630: optional, rel next/prev).
+    Where the sort allows it they are cursors (`after`/`before`), which stay fast at any depth and
+    do not shift when reports are added meanwhile; otherwise offsets."""
+    kept = [p for p in raw_query.split("&") if p and p.split("=", 1)[0] not in tmf630.PAGING]
+    links: list[str] = []
+
+    def link(param: str, rel: str) -> None:
+        links.append(f'<{url}?{"&".join([*kept, param])}>; rel="{rel}"')
+
+    full = query.limit is not None and len(found) == query.limit
+    if found and found[0].key:  # keyset-pageable sort
+        if full:
+            link(f"after={tmf630.encode_cursor(query.sort, found[-1].key)}", "next")
+        if query.cursor is not None or query.offset:
+            link(f"before={tmf630.encode_cursor(query.sort, found[0].key)}", "prev")
+    elif query.cursor is None and query.limit is not None:
+        if query.offset + len(found) < total:
+            link(f"offset={query.offset + len(found)}", "next")
+        if query.offset:
+            link(f"offset={max(0, query.offset - query.limit)}", "prev")
+    return ", ".join(links)
+
+
 def _list_params() -> dict[str, Any]:
     params = _fields_param()["parameters"]
     for name, kind, text in (
         ("offset", "integer", "Index of the first item"),
         ("limit", "integer", "Page size (at most 1000)"),
         ("sort", "string", "attr or -attr, comma-separated"),
+        ("after", "string", "Cursor: the page after this position (from a Link rel=next)"),
+        ("before", "string", "Cursor: the page before this position (from a Link rel=prev)"),
         ("status", "string", "Filter by status (comma = OR)"),
         ("severity", "string", "Filter by severity"),
     ):

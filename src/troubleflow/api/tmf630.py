@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
 from troubleflow.api.representation import Representation
-from troubleflow.domain.query import Condition, Op, Query, SortKey
+from troubleflow.domain.query import Condition, Cursor, Op, Query, SortKey
 from troubleflow.domain.ticket import LIST_FIELDS
 from troubleflow.errors import InvalidInput, Unsupported
 
-RESERVED = frozenset({"fields", "offset", "limit", "sort"})
-UNSUPPORTED = frozenset({"filter", "before", "after"})
+RESERVED = frozenset({"fields", "offset", "limit", "sort", "before", "after"})
+UNSUPPORTED = frozenset({"filter"})
+PAGING = frozenset({"offset", "before", "after"})  # replaced, not kept, in a Link to another page
 MAX_PAGE = 1000
 MAX_OFFSET = 2**63 - 1  # SQLite INTEGER and PostgreSQL bigint
 _SPLIT = re.compile(r"^(?P<key>[^<>=!~]+?)(?P<op>>=|<=|!=|=~|>|<|=)(?P<value>.*)$", re.S)
@@ -88,13 +92,46 @@ def parse_list(raw: str, rep: Representation) -> Query:
     conds = tuple(
         _domain_condition(path, op, values, rep) for path, op, values in conditions(parts, RESERVED)
     )
+    sort = _sort(params.get("sort"), rep)
     return Query(
         conditions=conds,
-        sort=_sort(params.get("sort"), rep),
+        sort=sort,
         offset=_int(params, "offset", 0),
         limit=_limit(params),
         fields=parse_fields(params.get("fields")),
+        cursor=_cursor(params, sort),
     )
+
+
+def encode_cursor(sort: tuple[SortKey, ...], key: tuple[Any, ...]) -> str:
+    """The opaque `after`/`before` value for a row: its sort-key values, tagged with the sort order."""
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    raw = json.dumps([_signature(sort), *values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _cursor(params: dict[str, str], sort: tuple[SortKey, ...]) -> Cursor | None:
+    if "after" in params and "before" in params:
+        raise InvalidInput("use either 'after' or 'before', not both", field="before")
+    name = "after" if "after" in params else "before" if "before" in params else None
+    if name is None:
+        return None
+    raw = params[name].strip()
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error):
+        data = None
+    if not isinstance(data, list) or len(data) < 2:
+        raise InvalidInput(
+            f"'{name}' is not a cursor this server issued (take it from a Link header)", field=name
+        )
+    if data[0] != _signature(sort):
+        raise InvalidInput(f"the '{name}' cursor was issued for another sort order", field=name)
+    return Cursor(tuple(data[1:]), before=name == "before")
+
+
+def _signature(sort: tuple[SortKey, ...]) -> str:
+    return ",".join(("-" if k.descending else "") + ".".join(k.path) for k in sort)
 
 
 def parse_fields(value: str | None) -> tuple[str, ...] | None:

@@ -39,12 +39,22 @@ class SortKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Cursor:
+    """A position in a sorted result (TMF630 v5 `after`/`before`): the sort-key values of one row,
+    ending in its id. The page holds the rows after it, or with `before` the rows just before it."""
+
+    values: tuple[Any, ...]
+    before: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     conditions: tuple[Condition, ...] = ()
     sort: tuple[SortKey, ...] = ()
     offset: int = 0
     limit: int | None = None
     fields: tuple[str, ...] | None = field(default=None)
+    cursor: Cursor | None = None
 
 
 def matches(document: Any, conditions: tuple[Condition, ...]) -> bool:

@@ -208,6 +208,7 @@ class Found:
     id: str
     version: int
     doc: str
+    key: tuple[Any, ...] = ()  # its sort-key values: what a cursor to this row holds
     _ticket: TroubleTicket | None = None
 
     @property

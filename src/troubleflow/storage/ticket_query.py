@@ -18,13 +18,14 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
 )
 from sqlalchemy.sql.elements import ColumnClause
 
-from troubleflow.domain.query import Condition, Op, SortKey
+from troubleflow.domain.query import Condition, Cursor, Op, SortKey
 from troubleflow.domain.ticket import LIST_FIELDS
-from troubleflow.errors import InvalidInput
-from troubleflow.storage.tables import trouble_ticket
+from troubleflow.errors import InvalidInput, Unsupported
+from troubleflow.storage.tables import ticket_tally, trouble_ticket
 
 T = trouble_ticket.c
 
@@ -50,6 +51,75 @@ DATE_COLUMNS = frozenset(k for k in COLUMNS if k.endswith("_date") or k == "last
 
 def where_clause(conditions: tuple[Condition, ...], dialect: str) -> ColumnElement[bool]:
     return and_(*(_condition(c, dialect) for c in conditions)) if conditions else true()
+
+
+def tally_where(conditions: tuple[Condition, ...], dialect: str) -> ColumnElement[bool]:
+    """The same conditions over the tally's columns (storage.tally.can_count says when that is exact)."""
+    return (
+        and_(*(_compare(ticket_tally.c[c.path[0]], c.op, c.values, dialect) for c in conditions))
+        if conditions
+        else true()
+    )
+
+
+# Keyset (cursor) paging needs sort keys that are never NULL: NULLs sort first on SQLite and last on
+# PostgreSQL, and a row comparison with NULL is unknown, so a cursor over them could skip rows.
+KEYSET_COLUMNS = frozenset(
+    {"id", "type_name", "status", "severity", "ticket_type", "creation_date", "last_update"}
+)
+
+
+def sort_keys(sort: tuple[SortKey, ...]) -> list[tuple[ColumnClause[Any], bool]]:
+    """The (column, descending) keys of a keyset-pageable sort, ending in id (as `order_by` does)."""
+    if not sort:
+        sort = (SortKey(("creation_date",)),)
+    keys: list[tuple[ColumnClause[Any], bool]] = []
+    for key in sort:
+        name = key.path[0]
+        if len(key.path) != 1 or name not in KEYSET_COLUMNS:
+            raise Unsupported(
+                f"cursor paging (before/after) needs a sort on {', '.join(sorted(KEYSET_COLUMNS))}; "
+                f"use offset for a sort on '{'.'.join(key.path)}'"
+            )
+        keys.append((COLUMNS[name], key.descending))
+    if not any(c is T.id for c, _ in keys):
+        keys.append((T.id, sort[-1].descending))
+    return keys
+
+
+def keyset_pageable(sort: tuple[SortKey, ...]) -> bool:
+    return all(len(k.path) == 1 and k.path[0] in KEYSET_COLUMNS for k in sort)
+
+
+def keyset_clause(sort: tuple[SortKey, ...], cursor: Cursor) -> ColumnElement[bool]:
+    """Rows strictly after (or before) the cursor in sort order. With one direction it is a row-value
+    comparison, (k1, k2, id) > (v1, v2, w), which both databases answer as a range of the sort index
+    (so any depth costs what the first page costs); mixed directions expand to (k1 > v1) OR (k1 = v1
+    AND k2 < v2) …"""
+    keys = sort_keys(sort)
+    if len(cursor.values) != len(keys):
+        raise InvalidInput("the cursor does not belong to this sort order", field="after")
+    values = [_cursor_value(col, v) for (col, _), v in zip(keys, cursor.values, strict=True)]
+    if len({descending for _, descending in keys}) == 1:
+        row, position = tuple_(*(c for c, _ in keys)), tuple_(*values)
+        return row > position if keys[0][1] == cursor.before else row < position
+    branches = []
+    for i, (column, descending) in enumerate(keys):
+        later = descending == cursor.before  # the direction that moves away from the cursor
+        step = column > values[i] if later else column < values[i]
+        branches.append(and_(*(keys[j][0] == values[j] for j in range(i)), step))
+    return or_(*branches)
+
+
+def _cursor_value(column: ColumnClause[Any], value: Any) -> Any:
+    if column.name in DATE_COLUMNS:
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidInput("the cursor is not valid", field="after") from None
+    if not isinstance(value, str):
+        raise InvalidInput("the cursor is not valid", field="after")
+    return value
 
 
 def order_by(sort: tuple[SortKey, ...], dialect: str) -> list[Any]:

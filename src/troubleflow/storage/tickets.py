@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, select, update
 
-from troubleflow.domain.query import Query
+from troubleflow.domain.query import Query, SortKey
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, NotFound
+from troubleflow.storage import tally
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.tables import trouble_ticket
-from troubleflow.storage.ticket_query import order_by, where_clause
+from troubleflow.storage.ticket_query import (
+    keyset_clause,
+    keyset_pageable,
+    order_by,
+    sort_keys,
+    tally_where,
+    where_clause,
+)
 
 T = trouble_ticket.c
 
@@ -41,13 +49,17 @@ def _row(ticket: TroubleTicket, doc: str) -> dict[str, Any]:
 
 def add(conn: Connection, ticket: TroubleTicket) -> str:
     doc = encode_ticket(ticket)
-    conn.execute(insert(trouble_ticket), [_row(ticket, doc)])
+    row = _row(ticket, doc)
+    conn.execute(insert(trouble_ticket), [row])
+    tally.record(conn, [(tally.key_of(row), 1)])
     return doc
 
 
 def add_many(conn: Connection, batch: list[TroubleTicket]) -> None:
     """Bulk insert (one executemany): the seed loader's path."""
-    conn.execute(insert(trouble_ticket), [_row(t, encode_ticket(t)) for t in batch])
+    rows = [_row(t, encode_ticket(t)) for t in batch]
+    conn.execute(insert(trouble_ticket), rows)
+    tally.record(conn, ((tally.key_of(r), 1) for r in rows))
 
 
 def get(conn: Connection, ticket_id: str) -> TroubleTicket:
@@ -73,11 +85,16 @@ def get_doc(conn: Connection, ticket_id: str, *, for_update: bool = False) -> st
 def save(conn: Connection, ticket: TroubleTicket, *, previous: TroubleTicket) -> str | None:
     """Write `ticket` only if the stored version is still `previous.version`; None means it moved on."""
     doc = encode_ticket(ticket)
-    row = _changed_columns(_row(ticket, doc), _row(previous, ""))
+    new, old = _row(ticket, doc), _row(previous, "")
     result = conn.execute(
-        update(trouble_ticket).where(T.id == ticket.id, T.version == previous.version).values(**row)
+        update(trouble_ticket)
+        .where(T.id == ticket.id, T.version == previous.version)
+        .values(**_changed_columns(new, old))
     )
-    return doc if result.rowcount == 1 else None
+    if result.rowcount != 1:
+        return None
+    tally.record(conn, tally.moved(tally.key_of(old), tally.key_of(new)))
+    return doc
 
 
 def _changed_columns(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +133,14 @@ def save_many(conn: Connection, changed: Sequence[tuple[TroubleTicket, TroubleTi
         result = conn.execute(stmt, rows)
         if result.rowcount != len(rows):
             raise Conflict(f"{len(rows) - result.rowcount} of {len(rows)} tickets changed concurrently")
+        tally.record(
+            conn,
+            (
+                d
+                for n, o in zip(new_rows, old_rows, strict=True)
+                for d in tally.moved(tally.key_of(o), tally.key_of(n))
+            ),
+        )
     return docs
 
 
@@ -123,32 +148,57 @@ def remove(conn: Connection, ticket_id: str, *, expected_version: int | None = N
     stmt = delete(trouble_ticket).where(T.id == ticket_id)
     if expected_version is not None:
         stmt = stmt.where(T.version == expected_version)
-    return conn.execute(stmt).rowcount == 1
+    gone = conn.execute(stmt.returning(T.status, T.severity, T.priority, T.ticket_type)).one_or_none()
+    if gone is None:
+        return False
+    tally.record(conn, [((gone[0], gone[1], gone[2], gone[3]), -1)])
+    return True
 
 
 def page_statements(query: Query, dialect: str) -> tuple[Select[Any], Select[Any]]:
-    """The two list statements: the page's (id, version, doc) rows, and the count of all matches.
+    """The two list statements: the page's (id, version, doc, *sort keys) rows, and the count of all
+    matches (without the cursor).
 
+    The count comes from the tally when every filter is on a tallied column (status, severity,
+    priority, ticket_type): a sum over a few hundred rows instead of a walk over every match.
     The page is found in two steps: its ids by walking an index (skipping `offset` entries without
     reading any document), then only those documents. A single SELECT doc … OFFSET reads every
-    skipped row. tests/test_query_plans.py checks that neither statement scans the ticket table.
+    skipped row. A cursor (`after`/`before`) starts the walk at its position instead, so a page deep
+    in the collection costs what the first page costs. tests/test_query_plans.py checks that neither
+    statement scans the ticket table.
     """
     where = where_clause(query.conditions, dialect)
-    keys = order_by(query.sort, dialect)
+    if tally.can_count(query.conditions):
+        count = tally.count_statement(tally_where(query.conditions, dialect))
+    else:
+        count = select(func.count()).select_from(trouble_ticket).where(where)
+    sort = query.sort or (SortKey(("creation_date",)),)
+    if query.cursor is not None:
+        where = and_(where, keyset_clause(sort, query.cursor))
+        if query.cursor.before:  # walk backwards from the cursor; find() restores the order
+            sort = tuple(SortKey(k.path, not k.descending) for k in sort)
+    keys = order_by(sort, dialect)
     ids = select(T.id).where(where).order_by(*keys).offset(query.offset)
     if query.limit is not None:
         ids = ids.limit(query.limit)
     page = ids.subquery("page")
-    rows = select(T.id, T.version, T.doc).join(page, T.id == page.c.id).order_by(*keys)
-    count = select(func.count()).select_from(trouble_ticket).where(where)
+    key_columns = [c for c, _ in sort_keys(sort)] if keyset_pageable(sort) else []
+    rows = select(T.id, T.version, T.doc, *key_columns).join(page, T.id == page.c.id).order_by(*keys)
     return rows, count
 
 
-def find(conn: Connection, query: Query) -> tuple[list[tuple[str, int, str]], int]:
-    """Return (id, version, stored document) of one page's tickets and the number of all matches."""
+Row = tuple[str, int, str, tuple[Any, ...]]
+
+
+def find(conn: Connection, query: Query) -> tuple[list[Row], int]:
+    """One page of (id, version, stored document, sort-key values) and the number of all matches.
+    The sort-key values (empty for a sort that cannot be keyset-paged) are what a cursor holds."""
     rows, count = page_statements(query, conn.dialect.name)
-    docs = [(str(i), int(v), str(d)) for i, v, d in conn.execute(rows)]
-    if query.offset == 0 and (query.limit is None or len(docs) < query.limit):
+    docs = [(str(r[0]), int(r[1]), str(r[2]), tuple(r[3:])) for r in conn.execute(rows)]
+    if query.cursor is not None and query.cursor.before:
+        docs.reverse()
+    whole = query.offset == 0 and query.cursor is None
+    if whole and (query.limit is None or len(docs) < query.limit):
         total = len(docs)  # the page holds every match: no second query needed
     else:
         total = int(conn.execute(count).scalar_one())
