@@ -1,4 +1,5 @@
-"""Rendered list entries, kept per ticket version: a version never changes, so neither does its JSON.
+"""Rendered tickets (list entries and GET by id), kept per ticket version: a version never changes, so
+neither does its JSON.
 
 NOC dashboards poll the same pages over and over; rendering 50 tickets to TMF JSON was most of a list
 request's time. Entries are keyed by (id, version, base URL), so a change to a ticket (a new version)

@@ -124,8 +124,12 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def get_ticket(request: Request, id: str) -> Response:
         _check_id(id)
-        ticket = await runtime.read(reports.get_report, db, id)
-        return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
+        found = await runtime.read(reports.find_report, db, id)
+        body = rendered.get(found, runtime.base_url(request))
+        fields = tmf630.fields_of(request.url.query)
+        if fields is not None:
+            body = _encode(tmf630.project(msgspec.json.decode(body), fields, rep.identity_keys))
+        return Response(body, media_type=JSON, headers={"ETag": f'"{found.version}"'})
 
     async def patch_ticket(request: Request, id: str) -> Response:
         _check_id(id)

@@ -218,6 +218,12 @@ class Found:
         return self._ticket
 
 
+def find_report(db: Database, ticket_id: str) -> Found:
+    """One report as stored, its document decoded only if the reader needs it (GET by id)."""
+    version, doc = tickets.lookup(db, ticket_id)
+    return Found(ticket_id, version, doc)
+
+
 def find_reports(db: Database, query: Query) -> tuple[list[Found], int]:
     with db.read() as conn:
         docs, total = tickets.find(conn, query)

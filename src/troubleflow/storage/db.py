@@ -110,6 +110,25 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def lookup(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The first row of one read statement, run straight on the driver without a transaction (a
+        single statement is its own snapshot). GET by id's path: SQLAlchemy's statement, result and
+        transaction handling cost about eight times the query itself (bench/README.md). `sql` uses
+        `?` placeholders and must hold no other question mark."""
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()  # back to the pool, which rolls back what the driver may have begun
+        return None if row is None else tuple(row)
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._group is not None:

@@ -3,7 +3,7 @@ functions over the stored document otherwise (SQLite JSON1, PostgreSQL jsonb).""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -114,9 +114,10 @@ def keyset_clause(sort: tuple[SortKey, ...], cursor: Cursor) -> ColumnElement[bo
 def _cursor_value(column: ColumnClause[Any], value: Any) -> Any:
     if column.name in DATE_COLUMNS:
         try:
-            return datetime.fromisoformat(str(value))
+            moment = datetime.fromisoformat(str(value))
         except ValueError:
             raise InvalidInput("the cursor is not valid", field="after") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps naive UTC
     if not isinstance(value, str):
         raise InvalidInput("the cursor is not valid", field="after")
     return value
