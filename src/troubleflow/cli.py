@@ -1,4 +1,4 @@
-"""The `troubleflow` command: serve, worker, db, ticket, hub, outbox. Same use cases as the API."""
+"""The `troubleflow` command: serve, worker, db, ticket, hub, outbox, policy. Same use cases as the API."""
 
 from __future__ import annotations
 
@@ -390,3 +390,49 @@ def outbox_replay(obj: Context, delivery_ids: tuple[int, ...], replay_all: bool)
     with obj.db.begin() as conn:
         count = outbox.replay(conn, None if replay_all else list(delivery_ids))
     click.echo(f"replayed {count} deliveries")
+
+
+@main.group()
+def policy() -> None:
+    """The operator's policy (policies/*.yaml): check it, show the one in force."""
+
+
+@policy.command("check")
+@click.argument("path", required=False, type=click.Path())
+@click.pass_obj
+@_errors
+def policy_check(obj: Context, path: str | None) -> None:
+    """Validate the policy files at PATH (a directory or one file; default: the configured policy)."""
+    from troubleflow.policy_files import load_policies
+
+    source = path or obj.settings.policy_dir
+    policies = load_policies(source)
+    click.echo(f"{source or 'packaged default policy'}: {len(policies)} policy version(s), all valid")
+    for p in policies:
+        click.echo(
+            f"  {p.version:<12} valid from {p.valid_from.isoformat()}: {len(p.sla_classes)} SLA classes, "
+            f"{len(p.calendars)} calendars, {len(p.workgroups)} workgroups, {len(p.diagnosis_rules)} "
+            f"diagnosis rules, {len(p.escalation)} escalation steps"
+        )
+
+
+@policy.command("show")
+@click.option("--at", "at", metavar="DATETIME", help="ISO 8601 instant (default: now; no zone means UTC)")
+@click.pass_obj
+@_errors
+def policy_show(obj: Context, at: str | None) -> None:
+    """Print the policy in force at DATETIME as JSON."""
+    from datetime import UTC, datetime
+
+    from troubleflow.domain.policy import active_policy
+    from troubleflow.policy_files import load_policies
+    from troubleflow.policy_schema import policy_as_json
+
+    when = SystemClock().now()
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"{at!r} is not an ISO 8601 date-time", param_hint="--at") from None
+        when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    _echo_json(policy_as_json(active_policy(load_policies(obj.settings.policy_dir), when)))

@@ -24,6 +24,7 @@ class Settings:
     delivery_lease_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool = False
+    policy_dir: str = ""  # directory (or file) of policies/*.yaml; empty = the packaged default policy
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +45,7 @@ class Settings:
             "delivery_lease_seconds": float,
             "log_level": str,
             "log_json": bool,
+            "policy_dir": str,
         }
         changes: dict[str, object] = {}
         for name, cast in casts.items():
