@@ -123,14 +123,10 @@ def receivers() -> Iterator[Callable[..., Receiver]]:
 
 
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5.0) as client:
-        yield client
-
-
-@pytest.fixture
-def worker(db: Database, settings: Settings, clock: FixedClock, http: httpx.Client) -> Worker:
-    return Worker(db, settings, clock=clock, http=http)
+def worker(db: Database, settings: Settings, clock: FixedClock) -> Iterator[Worker]:
+    w = Worker(db, settings, clock=clock)
+    yield w
+    w.close()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -535,25 +531,24 @@ def test_a_worker_crash_after_claiming_loses_no_event(
     db: Database,
     settings: Settings,
     clock: FixedClock,
-    http: httpx.Client,
     receivers: MakeReceiver,
 ) -> None:
     receiver = receivers()
     subscribe(client, "v4", receiver.url)
     ticket_ids = [create_ticket(client, "v4") for _ in range(3)]
     run_lifecycle(client, "v4", ticket_ids)
-    dying = Worker(db, settings, clock=clock, http=http)
+    dying = Worker(db, settings, clock=clock)
     dying.dispatch()
     with db.begin() as conn:
         leased = outbox.claim(conn, clock.now(), timedelta(seconds=settings.delivery_lease_seconds), 200)
     del dying  # the crash: claimed, never sent, never marked
     assert leased
 
-    Worker(db, settings, clock=clock, http=http).run_once()
+    Worker(db, settings, clock=clock).run_once()
     assert receiver.requests == []  # leased deliveries (and those queued behind them) wait
 
     clock.advance(timedelta(seconds=settings.delivery_lease_seconds + 1))
-    drain(Worker(db, settings, clock=clock, http=http), db, clock)
+    drain(Worker(db, settings, clock=clock), db, clock)
 
     produced = produced_order(db)
     assert {r.event_id for r in receiver.requests} == {e for ids in produced.values() for e in ids}
@@ -568,7 +563,6 @@ def test_events_committed_before_any_worker_ran_are_delivered_later(
     db: Database,
     settings: Settings,
     clock: FixedClock,
-    http: httpx.Client,
     receivers: MakeReceiver,
 ) -> None:
     receiver = receivers()
@@ -579,7 +573,7 @@ def test_events_committed_before_any_worker_ran_are_delivered_later(
         assert outbox.counts(conn)["undispatched"] == outbox_count(db) > 0
     clock.advance(timedelta(hours=1))  # the process died; a new one starts much later
 
-    drain(Worker(db, settings, clock=clock, http=http), db, clock)
+    drain(Worker(db, settings, clock=clock), db, clock)
 
     assert sorted(r.event_id for r in receiver.requests) == sorted(row["event_id"] for row in outbox_rows(db))
     assert first_seen_order(receiver.requests) == produced_order(db)

@@ -12,8 +12,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import msgspec
+import urllib3
 
 from troubleflow.api.representation import Representation, ticket_href
 from troubleflow.api.tmf621_v4 import V4
@@ -41,8 +41,27 @@ class Outcome:
     error: str | None = None
 
 
+def client(timeout_seconds: float, connections: int) -> urllib3.PoolManager:
+    """The HTTP client for callbacks: urllib3, keep-alive pools per host, thread-safe. httpx cost
+    twice the CPU per POST (467 against 242 µs, measured against the bench listener), and the
+    worker's delivery rate is bound by that CPU. No retries here and no redirects: a failed call
+    is retried by the outbox with backoff, and a callback that redirects is misconfigured."""
+    return urllib3.PoolManager(
+        num_pools=64,
+        maxsize=connections,
+        retries=False,
+        timeout=urllib3.Timeout(total=timeout_seconds),
+    )
+
+
 def post(
-    client: httpx.Client, callback: str, body: dict[str, Any], *, secret: str, event_id: str, timestamp: int
+    http: urllib3.PoolManager,
+    callback: str,
+    body: dict[str, Any],
+    *,
+    secret: str,
+    event_id: str,
+    timestamp: int,
 ) -> Outcome:
     raw = msgspec.json.encode(body)
     headers = {
@@ -52,9 +71,9 @@ def post(
         "X-Troubleflow-Signature": sign(secret, timestamp, raw),
     }
     try:
-        response = client.post(callback, content=raw, headers=headers)
-    except httpx.HTTPError as exc:
+        response = http.request("POST", callback, body=raw, headers=headers, redirect=False)
+    except (urllib3.exceptions.HTTPError, ValueError) as exc:  # ValueError: a malformed URL
         return Outcome(False, f"{type(exc).__name__}: {exc}")
-    if 200 <= response.status_code < 300:
+    if 200 <= response.status < 300:
         return Outcome(True)
-    return Outcome(False, f"HTTP {response.status_code}: {response.text[:200]}")
+    return Outcome(False, f"HTTP {response.status}: {response.data[:200].decode(errors='replace')}")

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from troubleflow import webhooks
 from troubleflow.api import tmf630
 from troubleflow.clock import Clock, SystemClock
@@ -54,12 +52,11 @@ class Worker:
         settings: Settings,
         *,
         clock: Clock | None = None,
-        http: httpx.Client | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.http = http or httpx.Client(timeout=settings.webhook_timeout_seconds)
+        self.http = webhooks.client(settings.webhook_timeout_seconds, max(1, settings.webhook_concurrency))
         self.base_url = settings.base_url.rstrip("/") or DEFAULT_BASE_URL
         self._next_housekeeping = self.clock.now()
         self._posting: ThreadPoolExecutor | None = None
@@ -88,6 +85,7 @@ class Worker:
         if self._posting is not None:
             self._posting.shutdown(wait=True)
             self._posting = None
+        self.http.clear()
 
     def housekeeping(self) -> int:
         """Forget Idempotency-Keys older than a day (at most once a minute); returns how many."""
