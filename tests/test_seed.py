@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from troubleflow.domain.status import TRANSITIONS, Status
+from troubleflow.processes import seed
 from troubleflow.processes.seed import seed_reports, synthetic_tickets
 from troubleflow.storage.db import Database
 from troubleflow.storage.tables import ticket_history, trouble_ticket
@@ -33,3 +36,24 @@ def test_seed_writes_every_report_and_its_creation_audit_row(db: Database) -> No
         ).scalar_one()
     assert written == tickets == audit == 1234
     assert progress == [500, 500, 234]
+
+
+def test_a_large_seed_built_in_a_second_process_writes_the_same_reports(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(seed, "PARALLEL_FROM", 1000)  # take the two-process path on a small load
+
+    written = seed_reports(db, 1500, batch=400)
+
+    with db.read() as conn:
+        t = trouble_ticket.c
+        stored = sorted(conn.execute(select(t.creation_date, t.status, t.severity, t.name)).all())
+    expected = sorted((r.creation_date, r.status.value, r.severity, r.name) for r in synthetic_tickets(1500))
+    assert written == 1500
+    assert stored == expected  # the same reports the in-process generator builds
+
+
+def test_a_failure_while_building_seed_batches_is_reported() -> None:
+    broken = seed._Plan(50, 10, None, False, None, datetime.now(UTC))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="building the seed batches failed: TypeError"):
+        list(seed._built_elsewhere(broken))

@@ -492,3 +492,10 @@ def test_openapi_document_and_docs_are_served(client: TestClient) -> None:
     assert "/tmf-api/troubleTicket/v4/troubleTicket" in spec["paths"]
     assert "/tmf-api/troubleTicket/v5/hub/{id}" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_date_past_year_9999_in_utc_is_refused_with_a_tmf_error(client: TestClient) -> None:
+    body = ticket_body("v4", requestedResolutionDate="9999-12-31T23:00:00-05:00")
+    r = client.post(api("v4") + "/troubleTicket", json=body)
+    assert r.status_code == 400, r.text
+    assert {"code", "reason", "message"} <= r.json().keys()

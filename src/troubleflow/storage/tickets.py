@@ -70,8 +70,16 @@ def add(conn: Connection, ticket: TroubleTicket) -> str:
 
 
 def add_many(conn: Connection, batch: list[TroubleTicket]) -> None:
-    """Bulk insert (one executemany): the seed loader's path."""
-    rows = [_row(t, encode_ticket(t)) for t in batch]
+    """Bulk insert (one executemany)."""
+    add_rows(conn, [row_of(t) for t in batch])
+
+
+def row_of(ticket: TroubleTicket) -> dict[str, Any]:
+    """The table row of a new ticket, document encoded (the seed loader builds these in another process)."""
+    return _row(ticket, encode_ticket(ticket))
+
+
+def add_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(insert(trouble_ticket), rows)
     tally.record(conn, ((tally.key_of(r), 1) for r in rows))
 
