@@ -14,8 +14,9 @@ from troubleflow.storage.tables import ticket_tally, trouble_ticket
 
 Key = tuple[str, str, str | None, str]  # status, severity, priority, ticket_type
 KEY_COLUMNS = ("status", "severity", "priority", "ticket_type")
-# Fold once this many delta rows have piled up (about one worker pass under a storm of writes).
-FOLD_AFTER_ROWS = 2000
+# Fold once this many delta rows have piled up: a count sums every row, and at 10k tickets a sum over
+# 2,000 deltas cost more than counting the index did (bench: filtered page 1,737 -> 635 req/s).
+FOLD_AFTER_ROWS = 200
 
 
 def key_of(row: dict[str, Any]) -> Key:
