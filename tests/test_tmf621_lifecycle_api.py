@@ -24,8 +24,14 @@ def create(client: TestClient, version: str, **overrides: Any) -> dict[str, Any]
     return dict(response.json())
 
 
+# What clients did (Track & Manage adds its own entries: diagnosis, commitment, End...).
+CLIENT_ACTIONS = frozenset({"created", "statusChanged", "changed", "deleted"})
+
+
 def move(client: TestClient, version: str, ticket_id: str, status: str, reason: str | None = None) -> Any:
     body: dict[str, Any] = {"status": status}
+    if status == "cancelled" and reason is None:
+        reason = "duplicate"  # Cancel Customer Problem needs a reason code (1.3.7.3.2)
     if reason:
         body["statusChangeReason"] = reason
     return client.patch(f"{api(version)}/troubleTicket/{ticket_id}", json=body, headers=MERGE)
@@ -124,7 +130,7 @@ def test_audit_trail_names_the_etom_process_actor_and_reason(client: TestClient,
         headers=headers,
     )
 
-    trail = report_history(db, ticket["id"])
+    trail = [h for h in report_history(db, ticket["id"]) if h.action in CLIENT_ACTIONS]
 
     assert [(h.process_id, h.action, h.new_status) for h in trail] == [
         ("1.3.7.5.1", "created", "acknowledged"),
@@ -144,7 +150,7 @@ def test_resolved_and_closed_are_recorded_by_track_and_manage_and_close(
     for status in ("inProgress", "resolved", "closed"):
         move(client, "v4", ticket["id"], status)
 
-    trail = report_history(db, ticket["id"])
+    trail = [h for h in report_history(db, ticket["id"]) if h.action == "statusChanged"]
 
     assert [h.process_id for h in trail[-2:]] == ["1.3.7.3", "1.3.7.4"]
 
@@ -155,7 +161,8 @@ def test_deleted_ticket_is_gone_but_its_audit_trail_stays(client: TestClient, db
     assert client.delete(f"{api('v5')}/troubleTicket/{ticket['id']}").status_code == 204
 
     assert client.get(f"{api('v5')}/troubleTicket/{ticket['id']}").status_code == 404
-    assert [h.action for h in report_history(db, ticket["id"])] == ["created", "deleted"]
+    trail = [h.action for h in report_history(db, ticket["id"])]
+    assert trail[0] == "created" and trail[-1] == "deleted"
 
 
 @pytest.mark.parametrize("version", VERSIONS)

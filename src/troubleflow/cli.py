@@ -14,7 +14,9 @@ import click
 from troubleflow import logs
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
+from troubleflow.domain.policy import Policy, active_policy
 from troubleflow.errors import TroubleflowError
+from troubleflow.policy_files import load_policies
 from troubleflow.storage.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +45,10 @@ class Context:
         if self._db is None:
             self._db = Database.from_url(self.settings.database_url)
         return self._db
+
+    def policy(self) -> Policy:
+        """The policy in force now (Track & Manage runs for reports made through the CLI too)."""
+        return active_policy(load_policies(self.settings.policy_dir or None), SystemClock().now())
 
 
 def _errors(fn: F) -> F:
@@ -265,7 +271,9 @@ def ticket_create(
         body["relatedParty"] = [{"id": customer, "role": "customer", "@referredType": "Customer"}]
     if notes:
         body["note"] = [{"text": n, "author": actor} for n in notes]
-    created = reports.create_report(obj.db, V4().parse(body), clock=SystemClock(), actor=actor)
+    created = reports.create_report(
+        obj.db, V4().parse(body), clock=SystemClock(), actor=actor, policy=obj.policy()
+    )
     _echo_json(_render(created.ticket))
 
 
@@ -331,7 +339,9 @@ def ticket_move(obj: Context, ticket_id: str, status: str, reason: str | None, a
     from troubleflow.domain.status import parse_status
     from troubleflow.processes import reports
 
-    t = reports.move_report(obj.db, ticket_id, parse_status(status), reason, clock=SystemClock(), actor=actor)
+    t = reports.move_report(
+        obj.db, ticket_id, parse_status(status), reason, clock=SystemClock(), actor=actor, policy=obj.policy()
+    )
     click.echo(f"{t.id} is now {t.status.value} (version {t.version})")
 
 

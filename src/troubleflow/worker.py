@@ -17,8 +17,10 @@ from troubleflow import webhooks
 from troubleflow.api import tmf630
 from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
+from troubleflow.domain.policy import active_policy
 from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
+from troubleflow.policy_files import load_policies
 from troubleflow.processes import timers
 from troubleflow.storage import hubs, idempotency, outbox, tally
 from troubleflow.storage.db import Database
@@ -58,6 +60,7 @@ class Worker:
         self.clock = clock or SystemClock()
         self.http = webhooks.client(settings.webhook_timeout_seconds, max(1, settings.webhook_concurrency))
         self.base_url = settings.base_url.rstrip("/") or DEFAULT_BASE_URL
+        self.policies = load_policies(settings.policy_dir or None)
         self._next_housekeeping = self.clock.now()
         self._posting: ThreadPoolExecutor | None = None
 
@@ -79,7 +82,10 @@ class Worker:
 
     def fire_timers(self) -> int:
         """Fire due timers (jeopardy, ...) in one transaction with their effects; returns how many."""
-        return timers.fire_due(self.db, clock=self.clock, limit=self.settings.worker_batch_size).fired
+        policy = active_policy(self.policies, self.clock.now()) if self.policies else None
+        return timers.fire_due(
+            self.db, clock=self.clock, limit=self.settings.worker_batch_size, policy=policy
+        ).fired
 
     def close(self) -> None:
         if self._posting is not None:

@@ -20,6 +20,7 @@ from troubleflow.api.tmf621_v5 import V5
 from troubleflow.api.wire import Error
 from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
+from troubleflow.policy_files import load_policies
 from troubleflow.storage.db import Database
 
 _SCHEMA_MODELS: dict[str, list[type[BaseModel]]] = {
@@ -55,7 +56,10 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     runtime = Runtime(
-        db=db or Database.from_url(settings.database_url), clock=clock or SystemClock(), settings=settings
+        db=db or Database.from_url(settings.database_url),
+        clock=clock or SystemClock(),
+        settings=settings,
+        policies=load_policies(settings.policy_dir or None),
     )
     app = FastAPI(
         title="troubleflow",

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ValidationError
 from troubleflow.domain.events import EventKind
 from troubleflow.domain.status import parse_status
 from troubleflow.domain.ticket import Note, Ref, TroubleTicket
+from troubleflow.domain.tracking import Tracking
 from troubleflow.errors import InvalidInput
+from troubleflow.policy_schema import iso_duration
 from troubleflow.storage.hubs import Subscription
 from troubleflow.storage.outbox import OutboxEvent
 
@@ -43,8 +45,15 @@ SERVER_OWNED = frozenset(
         "@baseType",
         "@schemaLocation",
         "jeopardy",
+        "escalationLevel",
+        "restorationCommitment",
+        "slaClock",
+        "diagnosis",
     }
 )
+# Track & Manage attributes a client may ask for on create (docs/extensions.md); afterwards they are
+# the process's to change, so a PATCH of them is refused like any server-owned attribute.
+REQUESTABLE = frozenset({"slaClass", "impact", "urgency", "category"})
 # Domain attribute name → TMF wire name, for fieldPath and for messages.
 WIRE_NAMES: dict[str, str] = {
     "type_name": "@type",
@@ -214,7 +223,39 @@ def render_common(t: TroubleTicket, href: str) -> dict[str, Any]:
     put(out, "resolutionDate", t.resolution_date)
     if t.jeopardy is not None:  # troubleflow extension (TMF630 extension attribute), server-owned
         out["jeopardy"] = {"threshold": t.jeopardy.threshold, "since": fmt(t.jeopardy.since)}
+    if t.tracking is not None:
+        out.update(render_tracking(t.tracking))
     return out
+
+
+def render_tracking(tr: Tracking) -> dict[str, Any]:
+    """Track & Manage Customer Problem (1.3.7.3) as TMF630 extension attributes (docs/extensions.md)."""
+    stopped = bool(tr.stops) and tr.stops[-1].end is None
+    diagnosis: dict[str, Any] = {"priority": tr.priority, "rules": list(tr.rules)}
+    put(diagnosis, "workgroup", tr.workgroup)
+    put(diagnosis, "falseReport", tr.false_report)
+    put(diagnosis, "firstContactResolution", tr.first_contact_resolution)
+    out: dict[str, Any] = {
+        "slaClass": tr.sla_class,
+        "impact": tr.impact,
+        "urgency": tr.urgency,
+        "category": tr.category,
+        "escalationLevel": tr.escalation_level,
+    }
+    put(out, "restorationCommitment", tr.commitment)  # absent while the clock stands still
+    return out | {
+        "slaClock": {
+            "state": "stopped" if stopped else "running",
+            "started": fmt(tr.started),
+            "target": iso_duration(tr.target),
+            "policyVersion": tr.policy_version,
+            "stops": [
+                {"status": x.status, "start": fmt(x.start)} | ({"end": fmt(x.end)} if x.end else {})
+                for x in tr.stops
+            ],
+        },
+        "diagnosis": diagnosis,
+    }
 
 
 def envelope_common(event: OutboxEvent, ticket_doc: dict[str, Any]) -> dict[str, Any]:

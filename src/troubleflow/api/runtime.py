@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from troubleflow.clock import Clock
 from troubleflow.config import Settings
+from troubleflow.domain.policy import Policy, active_policy
 from troubleflow.storage.db import Database
 
 P = ParamSpec("P")
@@ -22,6 +23,11 @@ class Runtime:
     db: Database
     clock: Clock
     settings: Settings
+    policies: tuple[Policy, ...] = ()
+
+    def policy(self) -> Policy | None:
+        """The policy in force now (None when none is loaded: no Track & Manage)."""
+        return active_policy(self.policies, self.clock.now()) if self.policies else None
 
     def base_url(self, request: Request) -> str:
         """Absolute prefix for `href`/`Location`: configured, or taken from the request."""

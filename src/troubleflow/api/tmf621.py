@@ -115,6 +115,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             clock=clock,
             actor=_actor(request),
             idempotency_key=f"{rep.version}:{key}" if key else None,
+            policy=runtime.policy(),
             fingerprint=hashlib.sha256(raw).hexdigest(),
         )
         response = ticket_response(request, created.ticket, 201, tmf630.fields_of(request.url.query))
@@ -151,6 +152,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             clock=clock,
             actor=_actor(request),
             if_match=_if_match(request),
+            policy=runtime.policy(),
         )
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from troubleflow.api import schemas_v4 as s
 from troubleflow.api.representation import (
+    REQUESTABLE,
     SERVER_OWNED,
     envelope_common,
     fmt,
@@ -39,7 +40,7 @@ class V4:
     version: str = "v4"
     # R18-era CTKs expect exactly the selected attributes (tmf-apis.md §6, "Attribute selection").
     identity_keys: frozenset[str] = frozenset()
-    server_owned: frozenset[str] = SERVER_OWNED | {"statusChange"}
+    server_owned: frozenset[str] = SERVER_OWNED | REQUESTABLE | {"statusChange"}
     create_model: type[BaseModel] = s.TroubleTicketCreate
     update_model: type[BaseModel] = s.TroubleTicketUpdate
     resource_model: type[BaseModel] = s.TroubleTicket

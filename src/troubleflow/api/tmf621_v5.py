@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from troubleflow.api import schemas_v5 as s
 from troubleflow.api.representation import (
+    REQUESTABLE,
     SERVER_OWNED,
     common_fields,
     envelope_common,
@@ -44,7 +45,7 @@ class V5:
     version: str = "v5"
     # v5 guidance keeps the identity keys in a projection (tmf-apis.md §6).
     identity_keys: frozenset[str] = frozenset({"id", "href", "@type"})
-    server_owned: frozenset[str] = SERVER_OWNED | {"statusChangeHistory"}
+    server_owned: frozenset[str] = SERVER_OWNED | REQUESTABLE | {"statusChangeHistory"}
     create_model: type[BaseModel] = s.TroubleTicketFVO
     update_model: type[BaseModel] = s.TroubleTicketMVO
     resource_model: type[BaseModel] = s.TroubleTicket

@@ -23,14 +23,27 @@ class Process:
 _PROCESSES = (
     Process("1.3.1", "Customer Support & Readiness", 2, "1.3"),
     Process("1.3.7", "Customer Problem Management", 2, "1.3", "Problem Handling"),
+    Process("1.3.7.1", "Isolate Customer Problem", 3, "1.3.7"),
+    Process(
+        "1.3.7.1.5", "Categorize Customer Problem", 4, "1.3.7.1", "Perform Initial Diagnosis (ITIL candidate)"
+    ),
+    Process("1.3.7.1.9", "Create Customer Problem Known Record", 4, "1.3.7.1", "Create Known record"),
+    Process("1.3.7.2", "Report Customer Problem", 3, "1.3.7"),
+    Process("1.3.7.2.2", "Distribute Customer Problem Notifications", 4, "1.3.7.2"),
     Process("1.3.7.3", "Manage Customer Problem Coordination", 3, "1.3.7", "Track & Manage Customer Problem"),
     Process("1.3.7.3.1", "Coordinate Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.3.2", "Cancel Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.3.3", "Escalate Customer Problem", 4, "1.3.7.3", "Escalate/End Customer Problem"),
     Process("1.3.7.3.4", "Monitor Customer Problem Jeopardy Status", 4, "1.3.7.3"),
+    Process("1.3.7.3.5", "Prioritize Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.4", "Close Customer Problem Report", 3, "1.3.7"),
     Process("1.3.7.5", "Create Customer Problem Report", 3, "1.3.7"),
     Process("1.3.7.5.1", "Generate Customer Problem Report", 4, "1.3.7.5"),
+    Process(
+        "1.3.7.5.2", "Obtain Customer Problem Configuration", 4, "1.3.7.5", "Obtain Configuration Information"
+    ),
+    Process("1.3.7.5.3", "Check Customer Problem Outage", 4, "1.3.7.5", "Check for major outage"),
+    Process("1.3.7.6", "Correct Customer Problem", 3, "1.3.7", "Correct & Recover Customer Problem"),
 )
 
 REGISTRY: dict[str, Process] = {p.id: p for p in _PROCESSES}
@@ -42,6 +55,9 @@ ESCALATE_END = "1.3.7.3.3"
 MONITOR_JEOPARDY = "1.3.7.3.4"
 TRACK_AND_MANAGE = "1.3.7.3"
 CLOSE = "1.3.7.4"
+INITIAL_DIAGNOSIS = "1.3.7.1.5"  # the flow's "Perform Initial Diagnosis" (ITIL candidate) categorizes here
+PRIORITIZE = "1.3.7.3.5"
+NOTIFY = "1.3.7.2.2"
 SUPPORT_READINESS = "1.3.1"
 
 # Which process performs a status change (research/etom.md §2.1): Track & Manage sets *cleared*

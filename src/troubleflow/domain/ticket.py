@@ -13,6 +13,7 @@ from typing import Any
 
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.status import INITIAL_STATUS, Status, check_transition
+from troubleflow.domain.tracking import Tracking
 from troubleflow.errors import InvalidInput
 
 Json = dict[str, Any]
@@ -100,11 +101,12 @@ class TroubleTicket:
     trouble_ticket_specification: Json | None = None
     status_change: list[StatusChange] = field(default_factory=list)
     jeopardy: Jeopardy | None = None
+    tracking: Tracking | None = None  # Track & Manage Customer Problem (1.3.7.3), server-owned
     extensions: Json = field(default_factory=dict)
 
 
 # The attributes of a report, and those holding lists (dotted filters fan out over them; a sort cannot).
-TICKET_FIELDS = frozenset(f.name for f in fields(TroubleTicket)) - {"extensions"}
+TICKET_FIELDS = frozenset(f.name for f in fields(TroubleTicket)) - {"extensions", "tracking"}
 LIST_FIELDS = frozenset(f.name for f in fields(TroubleTicket) if str(f.type).startswith("list["))
 
 # Attributes a client may set on create or change by PATCH (tmf-apis.md §2.1 "Patch rules");

@@ -15,10 +15,12 @@ from troubleflow.domain import etom
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
+from troubleflow.domain.policy import Policy
 from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
-from troubleflow.errors import Conflict, NotFound, PreconditionFailed
+from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.db import Database
@@ -43,8 +45,10 @@ def create_report(
     actor: str,
     idempotency_key: str | None = None,
     fingerprint: str = "",
+    policy: Policy | None = None,
 ) -> Created:
-    """Generate Customer Problem Report (1.3.7.5.1): validate, assign the id, start the lifecycle."""
+    """Generate Customer Problem Report (1.3.7.5.1): validate, assign the id, start the lifecycle and,
+    with a policy, Track & Manage Customer Problem (diagnosis, priority, commitment, jeopardy timers)."""
     try:
         with db.begin() as conn:
             if idempotency_key is not None:
@@ -53,15 +57,18 @@ def create_report(
                     return _replay(seen, fingerprint, idempotency_key)
             now = clock.now()
             ticket, event = open_ticket(values, ticket_id=new_id(), now=now)
-            doc = tickets.add(conn, ticket)
-            if idempotency_key is not None:
-                idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             history.append(
                 conn,
                 HistoryEntry(
                     ticket.id, now, actor, etom.CREATE_REPORT, "created", new_status=ticket.status.value
                 ),
             )
+            if policy is not None:
+                requested = track.requested_from(ticket.extensions, policy)
+                ticket = track.begin(conn, ticket, policy, requested, now)
+            doc = tickets.add(conn, ticket)
+            if idempotency_key is not None:
+                idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             outbox.add(conn, [event], doc, now)
     except IntegrityError:
         if idempotency_key is None:
@@ -90,6 +97,7 @@ def change_report(
     clock: Clock,
     actor: str,
     if_match: int | None = None,
+    policy: Policy | None = None,
 ) -> TroubleTicket:
     """Apply a client change (computed from the current state) as one versioned write.
 
@@ -104,9 +112,12 @@ def change_report(
                     f"ticket '{ticket_id}' is at version {current.version}, not {if_match} (If-Match)"
                 )
             now = clock.now()
-            updated, events = change_ticket(current, compute(current), now=now)
+            changes = compute(current)
+            _check_cancel_reason(current, changes)
+            updated, events = change_ticket(current, changes, now=now)
             if not events:
                 return current
+            updated = track.follow(conn, current, updated, policy, actor, now)
             doc = tickets.save(conn, updated, previous=current)
             if doc is None:
                 if if_match is not None:
@@ -116,8 +127,24 @@ def change_report(
             outbox.add(conn, events, doc, now)
             if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
                 _end_timers(conn, updated.id, updated.status, actor, now)
+                track.ended(conn, updated, actor, now)
             return updated
     raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
+
+
+def _check_cancel_reason(current: TroubleTicket, changes: dict[str, Any]) -> None:
+    """Cancel Customer Problem (1.3.7.3.2) needs a reason code: cancelled reports are excluded from the
+    restoration metrics, and the reason says why (duplicate, false report, customer withdrew…)."""
+    if current.tracking is None or changes.get("status") is not Status.CANCELLED:
+        return
+    if current.status is Status.CANCELLED:
+        return
+    reason = changes.get("status_change_reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(
+            "cancelling a customer problem report needs a reason code in 'statusChangeReason'",
+            field="statusChangeReason",
+        )
 
 
 def _end_timers(conn: Any, ticket_id: str, status: Status, actor: str, now: Any) -> None:
@@ -163,6 +190,7 @@ def move_report(
     clock: Clock,
     actor: str,
     if_match: int | None = None,
+    policy: Policy | None = None,
 ) -> TroubleTicket:
     """Move a report through the lifecycle (the CLI's `ticket move`; PATCH of status does the same)."""
     return change_report(
@@ -172,6 +200,7 @@ def move_report(
         clock=clock,
         actor=actor,
         if_match=if_match,
+        policy=policy,
     )
 
 

@@ -4,20 +4,23 @@ A firing runs its effect, its audit-trail entry, its outbox events and the timer
 one transaction, so every due timer fires exactly once, also across restarts and several workers.
 Kinds:
 - `jeopardy` (Monitor Customer Problem Jeopardy Status, 1.3.7.3.4): payload `{"threshold": 75}`; the
-  report's `jeopardy` is raised to that threshold (never lowered) and subscribers hear of it.
+  report's `jeopardy` is raised to that threshold (never lowered), the escalation matrix may raise its
+  `escalationLevel` (Escalate Customer Problem, 1.3.7.3.3; never lowered), and subscribers hear of it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from troubleflow.clock import Clock
-from troubleflow.domain import etom
+from troubleflow.domain import etom, tracking
 from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
+from troubleflow.domain.policy import EscalationStep, Policy
+from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -36,6 +39,17 @@ class Fired:
     changed: int  # reports whose state changed (a timer of a cleared report changes nothing)
 
 
+def _escalate(
+    ticket: TroubleTicket, policy: Policy | None, threshold: int
+) -> tuple[TroubleTicket, EscalationStep | None]:
+    """Escalate Customer Problem by the matrix of the policy the report was committed under."""
+    state = ticket.tracking
+    if state is None or policy is None or policy.version != state.policy_version:
+        return ticket, None
+    state, step = tracking.escalate(policy, state, threshold)
+    return (replace(ticket, tracking=state), step) if step is not None else (ticket, None)
+
+
 def jeopardy_timer(ticket_id: str, due_at: datetime, threshold: int) -> ArmRequest:
     threshold = check_threshold(threshold)
     return ArmRequest(ticket_id, JEOPARDY, KINDS[JEOPARDY], due_at, {"threshold": threshold})
@@ -46,9 +60,10 @@ def arm(db: Database, requests: Sequence[ArmRequest], *, clock: Clock) -> None:
         timers.arm_many(conn, requests, clock.now())
 
 
-def fire_due(db: Database, *, clock: Clock, limit: int = 500) -> Fired:
+def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | None = None) -> Fired:
     """Fire up to `limit` due timers in one transaction: their reports are read, changed and written
-    in bulk (one statement each for reports, audit trail and outbox)."""
+    in bulk (one statement each for reports, audit trail and outbox). With the policy, a jeopardy
+    threshold also escalates the report by the escalation matrix (1.3.7.3.3)."""
     with db.begin() as conn:
         now = clock.now()
         due = timers.claim_due(conn, now, limit)
@@ -69,8 +84,6 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500) -> Fired:
             updated, raised = raise_jeopardy(ticket, threshold, now=now)
             if not raised:
                 continue
-            current[item.ticket_id] = updated
-            events.setdefault(item.ticket_id, []).extend(raised)
             entries.append(
                 HistoryEntry(
                     item.ticket_id,
@@ -82,6 +95,21 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500) -> Fired:
                     fields=("jeopardy",),
                 )
             )
+            updated, step = _escalate(updated, policy, threshold)
+            if step is not None:
+                raised = [replace(e, fields=(*e.fields, "escalation_level")) for e in raised]
+                entries.append(
+                    HistoryEntry(
+                        item.ticket_id,
+                        now,
+                        ACTOR,
+                        etom.ESCALATE_END,
+                        "escalated",
+                        reason=tracking.describe(step),
+                    )
+                )
+            current[item.ticket_id] = updated
+            events.setdefault(item.ticket_id, []).extend(raised)
         changed = [(current[tid], original[tid]) for tid in events]
         docs = tickets.save_many(conn, changed)
         history.append_many(conn, entries)

@@ -1,0 +1,176 @@
+"""Track & Manage Customer Problem (1.3.7.3) inside the report use cases: started when a report is created,
+following every status change (clock-stops, End), and acting when a jeopardy timer fires (escalation).
+Each function runs inside its caller's transaction and writes its audit entries there."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from troubleflow.domain import etom, tracking
+from troubleflow.domain import policy as p
+from troubleflow.domain.jeopardy import WATCHED_STATUSES
+from troubleflow.domain.ticket import TroubleTicket
+from troubleflow.processes.timers import jeopardy_timer
+from troubleflow.storage import history, timers
+from troubleflow.storage.history import HistoryEntry
+
+ACTOR = "troubleflow"
+
+
+def begin(
+    conn: Connection, ticket: TroubleTicket, policy: p.Policy, requested: dict[str, str], now: datetime
+) -> TroubleTicket:
+    """Start Track & Manage Customer Problem for a new report: diagnose, prioritize, commit a restoration
+    time, arm the jeopardy timers. Returns the report with its tracking state."""
+    values = {
+        "ticket_type": ticket.ticket_type,
+        "name": ticket.name,
+        "description": ticket.description,
+        "severity": ticket.severity,
+        "channel": ticket.channel,
+    }
+    diagnosis = tracking.diagnose(policy, tracking.facts_of(values, requested), requested)
+    explicit = _policy_priority(policy, ticket.priority)
+    if explicit is not None:
+        diagnosis = replace(diagnosis, priority=explicit)
+    state = tracking.start(policy, diagnosis, requested.get("slaClass"), now)
+    updated = replace(
+        ticket,
+        tracking=state,
+        priority=ticket.priority or state.priority,
+        expected_resolution_date=ticket.expected_resolution_date or state.commitment,
+        extensions={k: v for k, v in ticket.extensions.items() if k not in tracking.REQUESTED},
+    )
+    _arm(conn, ticket.id, policy, state, now)
+    _log(conn, ticket.id, now, etom.TRACK_AND_MANAGE, "trackingStarted", f"policy {policy.version}")
+    _log(conn, ticket.id, now, etom.INITIAL_DIAGNOSIS, "diagnosed", _diagnosis_text(diagnosis))
+    _log(
+        conn,
+        ticket.id,
+        now,
+        etom.PRIORITIZE,
+        "prioritized",
+        f"impact {state.impact} x urgency {state.urgency} -> {state.priority}"
+        + (" (requested by the client)" if explicit else ""),
+    )
+    _log(
+        conn,
+        ticket.id,
+        now,
+        etom.MONITOR_JEOPARDY,
+        "restorationCommitted",
+        f"SLA {state.sla_class}, {state.priority}: restore by {_iso(state.commitment)}",
+    )
+    return updated
+
+
+def follow(
+    conn: Connection,
+    previous: TroubleTicket,
+    updated: TroubleTicket,
+    policy: p.Policy | None,
+    actor: str,
+    now: datetime,
+) -> TroubleTicket:
+    """Keep the SLA clock with a status change: stop it while the report waits (clock-stop statuses of
+    its SLA class), restart it afterwards with new jeopardy timers; End tracking when the report leaves
+    the watched statuses (cleared, cancelled, closed)."""
+    state = updated.tracking
+    if state is None or previous.status == updated.status:
+        return updated
+    if updated.status not in WATCHED_STATUSES:
+        return updated  # End is recorded by the caller together with the timers it stops
+    if policy is None or policy.version != state.policy_version:
+        return updated  # the report keeps the rules it was committed under (no silent re-computation)
+    moved = tracking.follow_status(policy, state, previous.status, updated.status, now)
+    if moved is None:
+        return updated
+    if moved.commitment is None:
+        stopped = timers.cancel_for_ticket(conn, updated.id, now)
+        _log(
+            conn,
+            updated.id,
+            now,
+            etom.MONITOR_JEOPARDY,
+            "clockStopped",
+            f"status {updated.status.value}; {stopped} timer(s) paused",
+            actor,
+        )
+    else:
+        above = updated.jeopardy.threshold if updated.jeopardy else 0
+        _arm(conn, updated.id, policy, moved, now, above=above)
+        _log(
+            conn,
+            updated.id,
+            now,
+            etom.MONITOR_JEOPARDY,
+            "clockRestarted",
+            f"restore by {_iso(moved.commitment)}",
+            actor,
+        )
+    return replace(
+        updated,
+        tracking=moved,
+        expected_resolution_date=moved.commitment or updated.expected_resolution_date,
+    )
+
+
+def ended(conn: Connection, ticket: TroubleTicket, actor: str, now: datetime) -> None:
+    """End Track & Manage Customer Problem (1.3.7.3.3 Escalate/End): hand over to Close."""
+    if ticket.tracking is not None:
+        _log(conn, ticket.id, now, etom.ESCALATE_END, "trackingEnded", f"report {ticket.status.value}", actor)
+
+
+def requested_from(extensions: dict[str, Any], policy: p.Policy) -> dict[str, str]:
+    return tracking.requested_of(extensions, policy)
+
+
+def _arm(
+    conn: Connection,
+    ticket_id: str,
+    policy: p.Policy,
+    state: tracking.Tracking,
+    now: datetime,
+    above: int = 0,
+) -> None:
+    due = tracking.deadlines(policy, state, above)
+    timers.arm_many(conn, [jeopardy_timer(ticket_id, when, threshold) for threshold, when in due], now)
+
+
+def _policy_priority(policy: p.Policy, given: str | None) -> str | None:
+    """A client-given priority naming a policy priority (by id or name) is taken as explicit."""
+    if not given:
+        return None
+    wanted = given.strip().lower()
+    return next((x.id for x in policy.priorities if wanted in (x.id.lower(), x.name.lower())), None)
+
+
+def _diagnosis_text(d: tracking.Diagnosis) -> str:
+    parts = [f"category {d.category}", f"rules {', '.join(d.rules) or 'none'}"]
+    if d.workgroup:
+        parts.append(f"workgroup {d.workgroup}")
+    if d.false_report:
+        parts.append(f"flagged false: {d.false_report}")
+    if d.first_contact_resolution:
+        parts.append(f"resolvable at first contact: {d.first_contact_resolution}")
+    return "; ".join(parts)
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "(clock stopped)"
+
+
+def _log(
+    conn: Connection,
+    ticket_id: str,
+    now: datetime,
+    process: str,
+    action: str,
+    reason: str,
+    actor: str = ACTOR,
+) -> None:
+    history.append(conn, HistoryEntry(ticket_id, now, actor, process, action, reason=reason))
