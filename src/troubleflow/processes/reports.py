@@ -63,13 +63,15 @@ def create_report(
                     ticket.id, now, actor, etom.CREATE_REPORT, "created", new_status=ticket.status.value
                 ),
             )
+            events = [event]
             if policy is not None:
                 requested = track.requested_from(ticket.extensions, policy)
                 ticket = track.begin(conn, ticket, policy, requested, now)
+                ticket, events = _first_contact_resolution(conn, ticket, events, actor, now)
             doc = tickets.add(conn, ticket)
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
-            outbox.add(conn, [event], doc, now)
+            outbox.add(conn, events, doc, now)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -80,6 +82,24 @@ def create_report(
             raise
         return _replay(seen, fingerprint, idempotency_key)
     return Created(ticket, replayed=False)
+
+
+def _first_contact_resolution(
+    conn: Any, ticket: TroubleTicket, events: list[TicketEvent], actor: str, now: Any
+) -> tuple[TroubleTicket, list[TicketEvent]]:
+    """Perform Initial Diagnosis may resolve a report while the customer is on the line: the report is
+    cleared at once (counted by `diagnosis.firstContactResolution`), and Track & Manage ends."""
+    resolution = ticket.tracking.first_contact_resolution if ticket.tracking else None
+    if not resolution:
+        return ticket, events
+    for status in (Status.IN_PROGRESS, Status.RESOLVED):
+        reason = f"resolved at first contact: {resolution}" if status is Status.RESOLVED else None
+        ticket, moved = change_ticket(ticket, {"status": status, "status_change_reason": reason}, now=now)
+        _record(conn, ticket, moved, actor, now)
+        events = [*events, *moved]
+    _end_timers(conn, ticket.id, ticket.status, actor, now)
+    track.ended(conn, ticket, actor, now)
+    return ticket, events
 
 
 def _replay(seen: tuple[str, str], fingerprint: str, key: str) -> Created:
@@ -117,13 +137,15 @@ def change_report(
             updated, events = change_ticket(current, changes, now=now)
             if not events:
                 return current
-            updated = track.follow(conn, current, updated, policy, actor, now)
+            updated, clock_moved = track.follow(current, updated, policy, now)
             doc = tickets.save(conn, updated, previous=current)
             if doc is None:
                 if if_match is not None:
                     raise PreconditionFailed(f"ticket '{ticket_id}' was changed concurrently (If-Match)")
                 continue  # lost the race: leave this transaction and recompute on the new state
             _record(conn, updated, events, actor, now)
+            if clock_moved and policy is not None:
+                track.clock_moved(conn, updated, policy, actor, now)
             outbox.add(conn, events, doc, now)
             if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
                 _end_timers(conn, updated.id, updated.status, actor, now)

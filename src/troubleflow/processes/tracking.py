@@ -69,54 +69,37 @@ def begin(
 
 
 def follow(
-    conn: Connection,
-    previous: TroubleTicket,
-    updated: TroubleTicket,
-    policy: p.Policy | None,
-    actor: str,
-    now: datetime,
-) -> TroubleTicket:
-    """Keep the SLA clock with a status change: stop it while the report waits (clock-stop statuses of
-    its SLA class), restart it afterwards with new jeopardy timers; End tracking when the report leaves
-    the watched statuses (cleared, cancelled, closed)."""
+    previous: TroubleTicket, updated: TroubleTicket, policy: p.Policy | None, now: datetime
+) -> tuple[TroubleTicket, bool]:
+    """Keep the SLA clock with a status change (pure; `clock_moved` applies the effects once the report
+    is written): stop it while the report waits (clock-stop statuses of its SLA class), restart it
+    afterwards. Returns the report and whether the clock stopped or restarted."""
     state = updated.tracking
-    if state is None or previous.status == updated.status:
-        return updated
-    if updated.status not in WATCHED_STATUSES:
-        return updated  # End is recorded by the caller together with the timers it stops
+    if state is None or previous.status == updated.status or updated.status not in WATCHED_STATUSES:
+        return updated, False  # End is recorded by the caller together with the timers it stops
     if policy is None or policy.version != state.policy_version:
-        return updated  # the report keeps the rules it was committed under (no silent re-computation)
+        return updated, False  # the report keeps the rules it was committed under
     moved = tracking.follow_status(policy, state, previous.status, updated.status, now)
     if moved is None:
-        return updated
-    if moved.commitment is None:
-        stopped = timers.cancel_for_ticket(conn, updated.id, now)
-        _log(
-            conn,
-            updated.id,
-            now,
-            etom.MONITOR_JEOPARDY,
-            "clockStopped",
-            f"status {updated.status.value}; {stopped} timer(s) paused",
-            actor,
-        )
-    else:
-        above = updated.jeopardy.threshold if updated.jeopardy else 0
-        _arm(conn, updated.id, policy, moved, now, above=above)
-        _log(
-            conn,
-            updated.id,
-            now,
-            etom.MONITOR_JEOPARDY,
-            "clockRestarted",
-            f"restore by {_iso(moved.commitment)}",
-            actor,
-        )
-    return replace(
-        updated,
-        tracking=moved,
-        expected_resolution_date=moved.commitment or updated.expected_resolution_date,
-    )
+        return updated, False
+    expected = moved.commitment or updated.expected_resolution_date
+    return replace(updated, tracking=moved, expected_resolution_date=expected), True
+
+
+def clock_moved(conn: Connection, ticket: TroubleTicket, policy: p.Policy, actor: str, now: datetime) -> None:
+    """The effects of a stopped or restarted SLA clock: pause the jeopardy timers, or arm the remaining
+    thresholds (above the jeopardy already reached) at their moved instants."""
+    state = ticket.tracking
+    assert state is not None
+    if state.commitment is None:
+        stopped = timers.cancel_for_ticket(conn, ticket.id, now)
+        reason = f"status {ticket.status.value}; {stopped} timer(s) paused"
+        _log(conn, ticket.id, now, etom.MONITOR_JEOPARDY, "clockStopped", reason, actor)
+        return
+    above = ticket.jeopardy.threshold if ticket.jeopardy else 0
+    _arm(conn, ticket.id, policy, state, now, above=above)
+    reason = f"restore by {_iso(state.commitment)}"
+    _log(conn, ticket.id, now, etom.MONITOR_JEOPARDY, "clockRestarted", reason, actor)
 
 
 def ended(conn: Connection, ticket: TroubleTicket, actor: str, now: datetime) -> None:
