@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from troubleflow.domain import policy as p
@@ -61,8 +62,10 @@ class Diagnosis:
     first_contact_resolution: str | None
 
 
+@lru_cache(maxsize=64)
 def calendar_of(spec: p.CalendarSpec) -> BusinessCalendar:
-    """The working-time calendar of a policy calendar."""
+    """The working-time calendar of a policy calendar, built once per calendar: building validates the
+    holiday region through the holidays library, which cost a third of a create when done per report."""
     days: list[list[Interval]] = [[] for _ in range(7)]
     for interval in spec.weekly_hours:
         days[interval.weekday].append((interval.start, interval.end))
@@ -160,6 +163,12 @@ def deadlines(policy: p.Policy, tracking: Tracking, above: int = 0) -> list[tupl
     clock = clock_of(policy, tracking)
     due = ((t, deadline(clock, t)) for t in policy.jeopardy_thresholds if t > above)
     return [(t, when) for t, when in due if when is not None]
+
+
+def next_deadline(policy: p.Policy, tracking: Tracking, above: int) -> tuple[int, datetime] | None:
+    """The first jeopardy threshold above `above` and when it falls due (None: none left, or stopped)."""
+    due = deadlines(policy, tracking, above)
+    return due[0] if due else None
 
 
 def stops_in(policy: p.Policy, tracking: Tracking, status: Status) -> bool:

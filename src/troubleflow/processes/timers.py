@@ -50,6 +50,15 @@ def _escalate(
     return (replace(ticket, tracking=state), step) if step is not None else (ticket, None)
 
 
+def _next_threshold(ticket: TroubleTicket, policy: Policy | None, threshold: int) -> list[ArmRequest]:
+    """A fired jeopardy threshold arms the next one (Track & Manage keeps one armed timer per report)."""
+    state = ticket.tracking
+    if state is None or policy is None or policy.version != state.policy_version:
+        return []
+    nxt = tracking.next_deadline(policy, state, threshold)
+    return [jeopardy_timer(ticket.id, nxt[1], nxt[0])] if nxt else []
+
+
 def jeopardy_timer(ticket_id: str, due_at: datetime, threshold: int) -> ArmRequest:
     threshold = check_threshold(threshold)
     return ArmRequest(ticket_id, JEOPARDY, KINDS[JEOPARDY], due_at, {"threshold": threshold})
@@ -73,6 +82,7 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
         original = dict(current)
         events: dict[str, list[TicketEvent]] = {}
         entries = []
+        chained: list[ArmRequest] = []
         for item in due:
             ticket = current.get(item.ticket_id)
             if ticket is None:  # the report was deleted: nothing left to act on
@@ -95,6 +105,7 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
                     fields=("jeopardy",),
                 )
             )
+            chained += _next_threshold(updated, policy, threshold)
             updated, step = _escalate(updated, policy, threshold)
             if step is not None:
                 raised = [replace(e, fields=(*e.fields, "escalation_level")) for e in raised]
@@ -116,4 +127,5 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
         # Events carry the report as written by this pass (after all of its timers in the batch).
         outbox.add_many(conn, [(events[t.id], doc) for (t, _), doc in zip(changed, docs, strict=True)], now)
         timers.mark_fired(conn, [t.id for t in due], now)
+        timers.arm_many(conn, chained, now)
     return Fired(len(due), len(changed))

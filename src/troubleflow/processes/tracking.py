@@ -46,24 +46,20 @@ def begin(
         extensions={k: v for k, v in ticket.extensions.items() if k not in tracking.REQUESTED},
     )
     _arm(conn, ticket.id, policy, state, now)
-    _log(conn, ticket.id, now, etom.TRACK_AND_MANAGE, "trackingStarted", f"policy {policy.version}")
-    _log(conn, ticket.id, now, etom.INITIAL_DIAGNOSIS, "diagnosed", _diagnosis_text(diagnosis))
-    _log(
+    prioritized = f"impact {state.impact} x urgency {state.urgency} -> {state.priority}"
+    steps = [
+        (etom.TRACK_AND_MANAGE, "trackingStarted", f"policy {policy.version}"),
+        (etom.INITIAL_DIAGNOSIS, "diagnosed", _diagnosis_text(diagnosis)),
+        (etom.PRIORITIZE, "prioritized", prioritized + (" (requested by the client)" if explicit else "")),
+        (
+            etom.MONITOR_JEOPARDY,
+            "restorationCommitted",
+            f"SLA {state.sla_class}, {state.priority}: restore by {_iso(state.commitment)}",
+        ),
+    ]
+    history.append_many(
         conn,
-        ticket.id,
-        now,
-        etom.PRIORITIZE,
-        "prioritized",
-        f"impact {state.impact} x urgency {state.urgency} -> {state.priority}"
-        + (" (requested by the client)" if explicit else ""),
-    )
-    _log(
-        conn,
-        ticket.id,
-        now,
-        etom.MONITOR_JEOPARDY,
-        "restorationCommitted",
-        f"SLA {state.sla_class}, {state.priority}: restore by {_iso(state.commitment)}",
+        [HistoryEntry(ticket.id, now, ACTOR, process, action, reason=why) for process, action, why in steps],
     )
     return updated
 
@@ -120,8 +116,11 @@ def _arm(
     now: datetime,
     above: int = 0,
 ) -> None:
-    due = tracking.deadlines(policy, state, above)
-    timers.arm_many(conn, [jeopardy_timer(ticket_id, when, threshold) for threshold, when in due], now)
+    """Arm the next jeopardy threshold only; its firing arms the one after (processes.timers). One armed
+    timer per open report keeps creates cheap and the armed-timer index a quarter of the size."""
+    nxt = tracking.next_deadline(policy, state, above)
+    if nxt is not None:
+        timers.arm_many(conn, [jeopardy_timer(ticket_id, nxt[1], nxt[0])], now)
 
 
 def _policy_priority(policy: p.Policy, given: str | None) -> str | None:
