@@ -499,6 +499,13 @@ def run_matrix(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figur
                 None,
             ),
             (
+                f"GET ?sort=-creationDate&after=<cursor at {deep}>&limit=50 (deep page, cursor)",
+                f"{API}?sort=-creationDate&limit=50&after={deep_cursor(setup.url, deep)}",
+                None,
+                None,
+                None,
+            ),
+            (
                 "GET ?status=acknowledged&fields=id,status,severity&limit=50",
                 f"{API}?status=acknowledged&fields=id,status,severity&limit=50",
                 None,
@@ -540,6 +547,30 @@ def run_matrix(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figur
         stop(ceiling)
     figures.append(delivery_rate(setup, args, work))
     return figures
+
+
+def deep_cursor(url: str, offset: int) -> str:
+    """The `after` cursor of the report at `offset` in `sort=-creationDate` order, as a Link would carry."""
+    from sqlalchemy import text
+
+    from troubleflow.api import tmf630
+    from troubleflow.api.tmf621_v4 import V4
+    from troubleflow.storage.db import Database
+
+    db = Database.from_url(url)
+    try:
+        with db.read() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT CAST(creation_date AS TEXT), id FROM trouble_ticket"
+                    " ORDER BY creation_date DESC, id DESC LIMIT 1 OFFSET :o"
+                ),
+                {"o": offset},
+            ).one()
+    finally:
+        db.dispose()
+    sort = tmf630.parse_list("sort=-creationDate", V4()).sort
+    return tmf630.encode_cursor(sort, (str(row[0]), str(row[1])))
 
 
 def delivery_rate(setup: Setup, args: argparse.Namespace, work: Path) -> Figure:
