@@ -211,7 +211,3 @@ def describe(step: p.EscalationStep) -> str:
     ]
     notify = f"; notify {step.notify}" if step.notify else ""
     return f"level {step.level} at {step.threshold} %: {', '.join(t for t in targets if t)}{notify}"
-
-
-def priority_label(policy: p.Policy, priority_id: str) -> str:
-    return next((x.name for x in policy.priorities if x.id == priority_id), priority_id)

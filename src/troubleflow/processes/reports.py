@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from troubleflow.clock import Clock
-from troubleflow.domain import etom
+from troubleflow.domain import etom, tracking
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
@@ -65,7 +65,7 @@ def create_report(
             )
             events = [event]
             if policy is not None:
-                requested = track.requested_from(ticket.extensions, policy)
+                requested = tracking.requested_of(ticket.extensions, policy)
                 ticket = track.begin(conn, ticket, policy, requested, now)
                 ticket, events = _first_contact_resolution(conn, ticket, events, actor, now)
             doc = tickets.add(conn, ticket)

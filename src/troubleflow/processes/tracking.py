@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -102,10 +101,6 @@ def ended(conn: Connection, ticket: TroubleTicket, actor: str, now: datetime) ->
     """End Track & Manage Customer Problem (1.3.7.3.3 Escalate/End): hand over to Close."""
     if ticket.tracking is not None:
         _log(conn, ticket.id, now, etom.ESCALATE_END, "trackingEnded", f"report {ticket.status.value}", actor)
-
-
-def requested_from(extensions: dict[str, Any], policy: p.Policy) -> dict[str, str]:
-    return tracking.requested_of(extensions, policy)
 
 
 def _arm(
