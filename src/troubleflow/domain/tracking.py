@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from troubleflow.domain import policy as p
@@ -62,7 +61,12 @@ class Diagnosis:
     first_contact_resolution: str | None
 
 
-@lru_cache(maxsize=64)
+def governs(policy: p.Policy | None, tracking: Tracking | None) -> bool:
+    """Whether `policy` is the one the report was committed under: a report keeps its rules, so a newer
+    policy (or none) never silently re-computes a commitment or an escalation."""
+    return tracking is not None and policy is not None and policy.version == tracking.policy_version
+
+
 def calendar_of(spec: p.CalendarSpec) -> BusinessCalendar:
     """The working-time calendar of a policy calendar, built once per calendar: building validates the
     holiday region through the holidays library, which cost a third of a create when done per report."""

@@ -43,19 +43,19 @@ def _escalate(
     ticket: TroubleTicket, policy: Policy | None, threshold: int
 ) -> tuple[TroubleTicket, EscalationStep | None]:
     """Escalate Customer Problem by the matrix of the policy the report was committed under."""
-    state = ticket.tracking
-    if state is None or policy is None or policy.version != state.policy_version:
+    if not tracking.governs(policy, ticket.tracking):
         return ticket, None
-    state, step = tracking.escalate(policy, state, threshold)
+    assert policy is not None and ticket.tracking is not None
+    state, step = tracking.escalate(policy, ticket.tracking, threshold)
     return (replace(ticket, tracking=state), step) if step is not None else (ticket, None)
 
 
 def _next_threshold(ticket: TroubleTicket, policy: Policy | None, threshold: int) -> list[ArmRequest]:
     """A fired jeopardy threshold arms the next one (Track & Manage keeps one armed timer per report)."""
-    state = ticket.tracking
-    if state is None or policy is None or policy.version != state.policy_version:
+    if not tracking.governs(policy, ticket.tracking):
         return []
-    nxt = tracking.next_deadline(policy, state, threshold)
+    assert policy is not None and ticket.tracking is not None
+    nxt = tracking.next_deadline(policy, ticket.tracking, threshold)
     return [jeopardy_timer(ticket.id, nxt[1], nxt[0])] if nxt else []
 
 

@@ -70,10 +70,11 @@ def follow(
     is written): stop it while the report waits (clock-stop statuses of its SLA class), restart it
     afterwards. Returns the report and whether the clock stopped or restarted."""
     state = updated.tracking
-    if state is None or previous.status == updated.status or updated.status not in WATCHED_STATUSES:
+    if previous.status == updated.status or updated.status not in WATCHED_STATUSES:
         return updated, False  # End is recorded by the caller together with the timers it stops
-    if policy is None or policy.version != state.policy_version:
-        return updated, False  # the report keeps the rules it was committed under
+    if not tracking.governs(policy, state):
+        return updated, False
+    assert policy is not None and state is not None
     moved = tracking.follow_status(policy, state, previous.status, updated.status, now)
     if moved is None:
         return updated, False

@@ -76,7 +76,7 @@ def sort_keys(sort: tuple[SortKey, ...]) -> list[tuple[ColumnClause[Any], bool]]
     keys: list[tuple[ColumnClause[Any], bool]] = []
     for key in sort:
         name = key.path[0]
-        if len(key.path) != 1 or name not in KEYSET_COLUMNS:
+        if not _keyset_key(key):
             raise Unsupported(
                 f"cursor paging (before/after) needs a sort on {', '.join(sorted(KEYSET_COLUMNS))}; "
                 f"use offset for a sort on '{'.'.join(key.path)}'"
@@ -88,7 +88,11 @@ def sort_keys(sort: tuple[SortKey, ...]) -> list[tuple[ColumnClause[Any], bool]]
 
 
 def keyset_pageable(sort: tuple[SortKey, ...]) -> bool:
-    return all(len(k.path) == 1 and k.path[0] in KEYSET_COLUMNS for k in sort)
+    return all(_keyset_key(k) for k in sort)
+
+
+def _keyset_key(key: SortKey) -> bool:
+    return len(key.path) == 1 and key.path[0] in KEYSET_COLUMNS
 
 
 def keyset_clause(sort: tuple[SortKey, ...], cursor: Cursor) -> ColumnElement[bool]:

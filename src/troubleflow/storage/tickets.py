@@ -69,11 +69,6 @@ def add(conn: Connection, ticket: TroubleTicket) -> str:
     return doc
 
 
-def add_many(conn: Connection, batch: list[TroubleTicket]) -> None:
-    """Bulk insert (one executemany)."""
-    add_rows(conn, [row_of(t) for t in batch])
-
-
 def row_of(ticket: TroubleTicket) -> dict[str, Any]:
     """The table row of a new ticket, document encoded (the seed loader builds these in another process)."""
     return _row(ticket, encode_ticket(ticket))
