@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from troubleflow.errors import InvalidInput
@@ -273,11 +274,15 @@ def _holds(condition: Condition, value: str | None) -> bool:
     if condition.regex is not None and condition.regex.search(value) is None:
         return False
     if condition.keywords:
-        # Whole words or phrases, any case: "cut" matches "fibre cut" but not "execute".
-        return any(
-            re.search(rf"(?<!\w){re.escape(k)}(?!\w)", value, re.IGNORECASE) for k in condition.keywords
-        )
+        return _keyword_pattern(condition.keywords).search(value) is not None
     return True
+
+
+@lru_cache(maxsize=256)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the whole words or phrases, any case: "cut" matches "fibre cut" but not "execute"."""
+    alternatives = "|".join(re.escape(k) for k in keywords)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def matching_rules(policy: Policy, facts: Mapping[str, str | None]) -> list[DiagnosisRule]:

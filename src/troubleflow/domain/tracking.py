@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from troubleflow.domain import policy as p
@@ -67,6 +68,7 @@ def governs(policy: p.Policy | None, tracking: Tracking | None) -> bool:
     return tracking is not None and policy is not None and policy.version == tracking.policy_version
 
 
+@lru_cache(maxsize=64)
 def calendar_of(spec: p.CalendarSpec) -> BusinessCalendar:
     """The working-time calendar of a policy calendar, built once per calendar: building validates the
     holiday region through the holidays library, which cost a third of a create when done per report."""

@@ -42,6 +42,24 @@ class FileLock:
             self._fd = None
 
 
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """One member's block as a savepoint, issued on the driver: SQLAlchemy's `begin_nested` cost about
+    150 us per savepoint and release, a fifth of a create (cProfile)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("SAVEPOINT member")
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK TO SAVEPOINT member")
+            cursor.execute("RELEASE SAVEPOINT member")
+            raise
+        cursor.execute("RELEASE SAVEPOINT member")
+    finally:
+        cursor.close()
+
+
 class GroupCommitFailed(Exception):
     """The shared commit failed: none of the blocks in the group took effect."""
 
@@ -79,13 +97,8 @@ class GroupCommit:
         try:
             group = self._group or self._open()
             group.size += 1
-            savepoint = group.conn.begin_nested()
-            try:
+            with _savepoint(group.conn):
                 yield group.conn
-            except BaseException:
-                savepoint.rollback()
-                raise
-            savepoint.commit()
         finally:
             if self._group is not None and (self._waiting == 0 or self._group.size >= self.max_size):
                 self._close(self._group)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from troubleflow.storage.codec import decode_json, encode_json
+from troubleflow.storage.inserts import insert_rows
 from troubleflow.storage.tables import ticket_history
 
 H = ticket_history.c
@@ -33,7 +34,7 @@ def append(conn: Connection, entry: HistoryEntry) -> None:
 def append_many(conn: Connection, entries: list[HistoryEntry]) -> None:
     if not entries:
         return
-    conn.execute(insert(ticket_history), [_row(e) for e in entries])
+    insert_rows(conn, ticket_history, [_row(e) for e in entries])
 
 
 def _row(entry: HistoryEntry) -> dict[str, object]:

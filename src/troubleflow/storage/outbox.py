@@ -22,6 +22,7 @@ from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
 from troubleflow.errors import NotFound
 from troubleflow.storage.codec import decode_json, encode_json
+from troubleflow.storage.inserts import insert_rows
 from troubleflow.storage.tables import delivery, hub_subscription, outbox
 
 OX = outbox.c
@@ -73,8 +74,7 @@ def add_many(conn: Connection, changes: Sequence[tuple[Sequence[TicketEvent], st
         for events, payload in changes
         for e in events
     ]
-    if rows:
-        conn.execute(insert(outbox), rows)
+    insert_rows(conn, outbox, rows)
 
 
 def _event(m: Any) -> OutboxEvent:

@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, select
 
 from troubleflow.domain.query import Condition
+from troubleflow.storage.inserts import insert_rows
 from troubleflow.storage.tables import ticket_tally
 
 Key = tuple[str, str, str | None, str]  # status, severity, priority, ticket_type
@@ -29,8 +30,7 @@ def record(conn: Connection, changes: Iterable[tuple[Key, int]]) -> None:
     for key, n in changes:
         net[key] += n
     rows = [dict(zip(KEY_COLUMNS, key, strict=True), n=n) for key, n in net.items() if n]
-    if rows:
-        conn.execute(insert(ticket_tally), rows)
+    insert_rows(conn, ticket_tally, rows)
 
 
 def moved(old: Key, new: Key) -> list[tuple[Key, int]]:

@@ -26,6 +26,7 @@ from troubleflow.errors import Conflict, NotFound
 from troubleflow.storage import tally
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.db import Database
+from troubleflow.storage.inserts import insert_rows
 from troubleflow.storage.tables import trouble_ticket
 from troubleflow.storage.ticket_query import (
     keyset_clause,
@@ -64,7 +65,7 @@ def _row(ticket: TroubleTicket, doc: str) -> dict[str, Any]:
 def add(conn: Connection, ticket: TroubleTicket) -> str:
     doc = encode_ticket(ticket)
     row = _row(ticket, doc)
-    conn.execute(insert(trouble_ticket), [row])
+    insert_rows(conn, trouble_ticket, [row])
     tally.record(conn, [(tally.key_of(row), 1)])
     return doc
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from troubleflow.storage.codec import decode_json, encode_json
+from troubleflow.storage.inserts import insert_rows
 from troubleflow.storage.tables import timer
 
 TM = timer.c
@@ -43,8 +44,9 @@ class ArmRequest:
 def arm_many(conn: Connection, requests: Sequence[ArmRequest], now: datetime) -> None:
     if not requests:
         return
-    conn.execute(
-        insert(timer),
+    insert_rows(
+        conn,
+        timer,
         [
             {
                 "ticket_id": r.ticket_id,
