@@ -602,7 +602,7 @@ def delivery_rate(setup: Setup, args: argparse.Namespace, work: Path) -> Figure:
     try:
         worker = Worker(db, settings)
         worker.run_once()  # drain what the HTTP scenarios produced (no subscribers yet: nothing to send)
-        while worker.dispatch():
+        while worker.dispatch()[0]:
             pass
         hub.subscribe(
             db,

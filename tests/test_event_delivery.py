@@ -526,35 +526,69 @@ def test_an_unsubscribed_listener_gets_no_further_events(
 # --------------------------------------------------------------------------- 4. crashes lose nothing
 
 
-def test_a_worker_crash_after_claiming_loses_no_event(
+def test_a_worker_crash_after_posting_before_recording_loses_no_event(
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    receivers: MakeReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    receiver = receivers()
+    subscribe(client, "v4", receiver.url)
+    ticket_ids = [create_ticket(client, "v4") for _ in range(3)]
+    run_lifecycle(client, "v4", ticket_ids)
+
+    def crash(*_args: object) -> None:
+        raise RuntimeError("the worker died after posting")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "record_dispatch", crash)
+        with pytest.raises(RuntimeError):
+            Worker(db, settings, clock=clock).dispatch()
+    posted_before_crash = {r.event_id for r in receiver.requests}
+    assert posted_before_crash
+    with db.read() as conn:
+        assert outbox.undispatched(conn, 500), "the events stay undispatched: nothing was recorded"
+
+    drain(Worker(db, settings, clock=clock), db, clock)
+
+    produced = produced_order(db)
+    assert {r.event_id for r in receiver.requests} == {e for ids in produced.values() for e in ids}
+    duplicated = {e for e, n in Counter(r.event_id for r in receiver.requests).items() if n > 1}
+    assert duplicated <= posted_before_crash  # at least once: only what was posted is posted again
+    assert first_seen_order(receiver.requests) == produced
+    assert {row["state"] for row in deliveries(db)} == {outbox.DELIVERED}
+
+
+def test_a_worker_crash_after_claiming_a_retry_loses_no_event(
     client: TestClient,
     db: Database,
     settings: Settings,
     clock: FixedClock,
     receivers: MakeReceiver,
 ) -> None:
-    receiver = receivers()
+    receiver = receivers(fails=lambda n, _body: n <= 3)  # the first posts fail: deliveries go to retry
     subscribe(client, "v4", receiver.url)
     ticket_ids = [create_ticket(client, "v4") for _ in range(3)]
     run_lifecycle(client, "v4", ticket_ids)
-    dying = Worker(db, settings, clock=clock)
-    dying.dispatch()
+    Worker(db, settings, clock=clock).dispatch()
+    clock.advance(timedelta(seconds=settings.webhook_backoff_max_seconds))
     with db.begin() as conn:
         leased = outbox.claim(conn, clock.now(), timedelta(seconds=settings.delivery_lease_seconds), 200)
-    del dying  # the crash: claimed, never sent, never marked
-    assert leased
+    assert leased  # the crash: claimed, never sent, never marked
+    sent = len(receiver.requests)
 
     Worker(db, settings, clock=clock).run_once()
-    assert receiver.requests == []  # leased deliveries (and those queued behind them) wait
+    assert len(receiver.requests) == sent  # leased deliveries (and those queued behind them) wait
 
     clock.advance(timedelta(seconds=settings.delivery_lease_seconds + 1))
     drain(Worker(db, settings, clock=clock), db, clock)
 
     produced = produced_order(db)
-    assert {r.event_id for r in receiver.requests} == {e for ids in produced.values() for e in ids}
-    duplicated = {e for e, n in Counter(r.event_id for r in receiver.requests).items() if n > 1}
-    assert duplicated <= {d.event.event_id for d in leased}
-    assert first_seen_order(receiver.requests) == produced
+    delivered = {r.event_id for r in receiver.requests if r.ok}
+    assert delivered == {e for ids in produced.values() for e in ids}
+    assert first_seen_order([r for r in receiver.requests if r.ok]) == produced
     assert {row["state"] for row in deliveries(db)} == {outbox.DELIVERED}
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy import Connection
 
 from troubleflow import webhooks
 from troubleflow.api import tmf630
@@ -30,6 +33,22 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "http://127.0.0.1:8621"
 IDEMPOTENCY_TTL = timedelta(hours=24)
 HOUSEKEEPING_EVERY = timedelta(minutes=1)
+ENVELOPES_KEPT = 4 * 200  # a few batches: what fan-out rendered, delivery posts in the same pass
+
+
+@dataclass(slots=True)
+class _Line:
+    """A batch's new events for one (subscription, ticket) line, with their envelopes, in order."""
+
+    sub: hubs.Subscription
+    events: list[tuple[outbox.OutboxEvent, dict[str, Any]]] = field(default_factory=list)
+    blocked: bool = False  # an earlier delivery of the line is still pending: queue behind it
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    events: list[outbox.OutboxEvent]
+    lines: list[_Line]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +82,15 @@ class Worker:
         self.policies = load_policies(settings.policy_dir or None)
         self._next_housekeeping = self.clock.now()
         self._posting: ThreadPoolExecutor | None = None
+        self._envelopes: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
 
     def run_once(self) -> Pass:
         self.housekeeping()
         self.fold_tally()
         fired = self.fire_timers()
-        dispatched = self.dispatch()
-        delivered, failed, parked = self.deliver()
-        return Pass(dispatched, delivered, failed, parked, fired)
+        dispatched, delivered, failed, parked = self.dispatch()
+        retried, retries_failed, retries_parked = self.deliver()
+        return Pass(dispatched, delivered + retried, failed + retries_failed, parked + retries_parked, fired)
 
     def fold_tally(self) -> int:
         """Fold the ticket tally's deltas once enough have piled up, so a count stays a short sum."""
@@ -102,28 +122,100 @@ class Worker:
         with self.db.begin() as conn:
             return idempotency.expire(conn, now - IDEMPOTENCY_TTL)
 
-    def dispatch(self) -> int:
-        """Turn new outbox events into one delivery per matching subscription (in event order)."""
+    def dispatch(self) -> tuple[int, int, int, int]:
+        """Fan new outbox events out to the matching subscriptions and post them at once; returns
+        (events, delivered, failed, parked). A (subscription, ticket) line's events are posted in order
+        and lines concurrently; a line whose earlier delivery is still pending (backing off) is queued
+        behind it unposted. Deliveries are written afterwards with their outcome, in the transaction that
+        marks the events dispatched: a crash before it sends the events again (at least once, receivers
+        deduplicate by event id), and a failure goes to `deliver`'s retries with backoff."""
+        if self.db.dialect == "postgresql":
+            # Workers fan out one at a time (advisory lock), holding it while they post.
+            with self.db.begin() as conn:
+                if not outbox.lock_fan_out(conn):
+                    return 0, 0, 0, 0
+                batch = self._fan_out(conn)
+                if batch is None:
+                    return 0, 0, 0, 0
+                return self._record(conn, batch, self._post_lines(batch))
+        # SQLite: one worker, and no write transaction (the single writer lock) held during the posts.
+        with self.db.read() as conn:
+            batch = self._fan_out(conn)
+        if batch is None:
+            return 0, 0, 0, 0
+        outcomes = self._post_lines(batch)
         with self.db.begin() as conn:
-            if not outbox.lock_fan_out(conn):
-                return 0
-            events = outbox.undispatched(conn, self.settings.worker_batch_size)
-            if not events:
-                return 0
-            subs = [(s, _conditions(s.query)) for s in hubs.all_subscriptions(conn)]
-            now = self.clock.now()
-            for event in events:
-                envelopes: dict[str, dict[str, Any]] = {}
-                targets = []
-                for sub, conds in subs:
-                    if sub.created_at > event.occurred_at:
-                        continue  # a subscription hears what happens after it was made
-                    if sub.api_version not in envelopes:
-                        envelopes[sub.api_version] = webhooks.envelope(event, sub.api_version, self.base_url)
-                    if matches(envelopes[sub.api_version], conds):
-                        targets.append(sub.id)
-                outbox.create_deliveries(conn, event, targets, now)
-            return len(events)
+            return self._record(conn, batch, outcomes)
+
+    def _fan_out(self, conn: Connection) -> _Batch | None:
+        events = outbox.undispatched(conn, self.settings.worker_batch_size)
+        if not events:
+            return None
+        subs = [(s, _conditions(s.query)) for s in hubs.all_subscriptions(conn)]
+        lines: dict[tuple[str, str], _Line] = {}
+        for event in events:
+            for sub, conds in subs:
+                if sub.created_at > event.occurred_at:
+                    continue  # a subscription hears what happens after it was made
+                body = self._envelope(event, sub.api_version)
+                if matches(body, conds):
+                    line = lines.setdefault((sub.id, event.ticket_id), _Line(sub))
+                    line.events.append((event, body))
+        for key in outbox.pending_lines(conn, {event.ticket_id for event in events}):
+            if key in lines:
+                lines[key].blocked = True
+        return _Batch(events, list(lines.values()))
+
+    def _post_lines(self, batch: _Batch) -> list[list[webhooks.Outcome]]:
+        """Post each unblocked line's events in order, stopping at its first failure."""
+
+        def post_line(line: _Line) -> list[webhooks.Outcome]:
+            outcomes: list[webhooks.Outcome] = []
+            for event, body in line.events:
+                outcomes.append(self._post(line.sub, event, body))
+                if not outcomes[-1].ok:
+                    break
+            return outcomes
+
+        return list(self._pool().map(post_line, [line for line in batch.lines if not line.blocked]))
+
+    def _record(
+        self, conn: Connection, batch: _Batch, outcomes: list[list[webhooks.Outcome]]
+    ) -> tuple[int, int, int, int]:
+        now = self.clock.now()
+        posted = iter(outcomes)
+        rows: list[outbox.NewDelivery] = []
+        delivered = failed = parked = 0
+        for line in batch.lines:
+            results = [] if line.blocked else next(posted)
+            for i, (event, _) in enumerate(line.events):
+                outcome = results[i] if i < len(results) else None
+                if outcome is None:  # queued behind an earlier pending delivery of its line
+                    rows.append(outbox.NewDelivery(event, line.sub.id, outbox.PENDING, 0, now))
+                elif outcome.ok:
+                    rows.append(outbox.NewDelivery(event, line.sub.id, outbox.DELIVERED, 1, now, now))
+                    delivered += 1
+                else:
+                    park = self._failed(line.sub, event, 1, outcome)
+                    state = outbox.PARKED if park else outbox.PENDING
+                    retry = now + self._backoff(1)
+                    rows.append(outbox.NewDelivery(event, line.sub.id, state, 1, retry, error=outcome.error))
+                    failed += 1
+                    parked += int(park)
+        outbox.record_dispatch(conn, batch.events, rows)
+        return len(batch.events), delivered, failed, parked
+
+    def _envelope(self, event: outbox.OutboxEvent, api_version: str) -> dict[str, Any]:
+        """The event's envelope for an API version, rendered once: fan-out matches subscription queries
+        against it and delivery posts it, usually in the same pass."""
+        key = (event.id, api_version)
+        body = self._envelopes.get(key)
+        if body is None:
+            body = webhooks.envelope(event, api_version, self.base_url)
+            self._envelopes[key] = body
+            if len(self._envelopes) > ENVELOPES_KEPT:
+                self._envelopes.popitem(last=False)
+        return body
 
     def deliver(self) -> tuple[int, int, int]:
         now = self.clock.now()
@@ -131,36 +223,23 @@ class Worker:
         with self.db.begin() as conn:
             batch = outbox.claim(conn, now, lease, self.settings.worker_batch_size)
             subs = {s.id: s for s in hubs.all_subscriptions(conn)} if batch else {}
-        envelopes: dict[tuple[int, str], dict[str, Any]] = {}  # one rendering per event and version
         work = []
         for item in batch:
             sub = subs.get(item.subscription_id)
             if sub is None:
                 continue  # unsubscribed meanwhile: its deliveries went with it
-            key = (item.event.id, sub.api_version)
-            if key not in envelopes:
-                envelopes[key] = webhooks.envelope(item.event, sub.api_version, self.base_url)
-            work.append((item, sub, envelopes[key]))
+            work.append((item, sub, self._envelope(item.event, sub.api_version)))
         if not work:
             return 0, 0, 0
 
         def post(job: tuple[outbox.Delivery, hubs.Subscription, dict[str, Any]]) -> webhooks.Outcome:
             item, sub, body = job
-            return webhooks.post(
-                self.http,
-                sub.callback,
-                body,
-                secret=sub.secret or self.settings.webhook_secret,
-                event_id=item.event.event_id,
-                timestamp=int(self.clock.now().timestamp()),
-            )
+            return self._post(sub, item.event, body)
 
         # A claimed batch holds at most one delivery per (subscription, ticket) line, so posting them
         # concurrently keeps each line in order. Outcomes are recorded together afterwards; a crash in
         # between re-sends after the lease (at least once: receivers deduplicate by event id).
-        if self._posting is None:
-            self._posting = ThreadPoolExecutor(max(1, self.settings.webhook_concurrency), "webhook")
-        outcomes = list(self._posting.map(post, work))
+        outcomes = list(self._pool().map(post, work))
         ok: list[int] = []
         failed = parked = 0
         with self.db.begin() as conn:
@@ -170,26 +249,49 @@ class Worker:
                     ok.append(item.id)
                     continue
                 attempts = item.attempts + 1
-                park = attempts >= self.settings.webhook_max_attempts
-                delay = min(
-                    self.settings.webhook_backoff_max_seconds,
-                    self.settings.webhook_backoff_seconds * 2 ** (attempts - 1),
-                )
-                outbox.mark_failed(
-                    conn, item.id, outcome.error or "failed", now + timedelta(seconds=delay), park
-                )
-                log.warning(
-                    "delivery %s to %s failed (attempt %s%s): %s",
-                    item.id,
-                    sub.callback,
-                    attempts,
-                    ", parked" if park else "",
-                    outcome.error,
-                )
+                park = self._failed(sub, item.event, attempts, outcome)
+                error = outcome.error or "failed"
+                outbox.mark_failed(conn, item.id, error, now + self._backoff(attempts), park)
                 failed += 1
                 parked += int(park)
             outbox.mark_delivered(conn, ok, now)
         return len(ok), failed, parked
+
+    def _post(
+        self, sub: hubs.Subscription, event: outbox.OutboxEvent, body: dict[str, Any]
+    ) -> webhooks.Outcome:
+        return webhooks.post(
+            self.http,
+            sub.callback,
+            body,
+            secret=sub.secret or self.settings.webhook_secret,
+            event_id=event.event_id,
+            timestamp=int(self.clock.now().timestamp()),
+        )
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._posting is None:
+            self._posting = ThreadPoolExecutor(max(1, self.settings.webhook_concurrency), "webhook")
+        return self._posting
+
+    def _backoff(self, attempts: int) -> timedelta:
+        seconds = self.settings.webhook_backoff_seconds * 2 ** (attempts - 1)
+        return timedelta(seconds=min(self.settings.webhook_backoff_max_seconds, seconds))
+
+    def _failed(
+        self, sub: hubs.Subscription, event: outbox.OutboxEvent, attempts: int, outcome: webhooks.Outcome
+    ) -> bool:
+        """Log a failed post; True when the delivery is parked (no attempts left)."""
+        park = attempts >= self.settings.webhook_max_attempts
+        log.warning(
+            "delivery of event %s to %s failed (attempt %s%s): %s",
+            event.event_id,
+            sub.callback,
+            attempts,
+            ", parked" if park else "",
+            outcome.error,
+        )
+        return park
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker started")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, select, text, update
+from sqlalchemy import Connection, and_, exists, select, text, update
 from sqlalchemy.orm import aliased
 
 from troubleflow.domain.events import EventKind, TicketEvent
@@ -77,17 +77,22 @@ def add_many(conn: Connection, changes: Sequence[tuple[Sequence[TicketEvent], st
     insert_rows(conn, outbox, rows)
 
 
-def _event(m: Any) -> OutboxEvent:
-    """An outbox row (keyed by outbox columns, so it also reads a row joined with deliveries)."""
+# The columns an event is read from, in the order `_event` takes them (positional rows: reading a row
+# mapping by Column objects was most of the cost of reading a batch).
+_EVENT_COLUMNS = (OX.id, OX.event_id, OX.kind, OX.ticket_id, OX.occurred_at, OX.fields, OX.reason, OX.payload)
+_DELIVERY_COLUMNS = (D.id, D.subscription_id, D.state, D.attempts, D.next_attempt_at, D.last_error)
+
+
+def _event(r: Sequence[Any]) -> OutboxEvent:
     return OutboxEvent(
-        id=m[OX.id],
-        event_id=m[OX.event_id],
-        kind=EventKind(m[OX.kind]),
-        ticket_id=m[OX.ticket_id],
-        occurred_at=m[OX.occurred_at],
-        fields=tuple(decode_json(m[OX.fields])) if m[OX.fields] else (),
-        reason=m[OX.reason],
-        payload=m[OX.payload],
+        id=r[0],
+        event_id=r[1],
+        kind=EventKind(r[2]),
+        ticket_id=r[3],
+        occurred_at=r[4],
+        fields=tuple(decode_json(r[5])) if r[5] else (),
+        reason=r[6],
+        payload=r[7],
     )
 
 
@@ -99,36 +104,65 @@ def lock_fan_out(conn: Connection) -> bool:
 
 
 def undispatched(conn: Connection, limit: int) -> list[OutboxEvent]:
-    rows = conn.execute(select(outbox).where(OX.dispatched == 0).order_by(OX.id).limit(limit)).mappings()
-    return [_event(r) for r in rows]
+    stmt = select(*_EVENT_COLUMNS).where(OX.dispatched == 0).order_by(OX.id).limit(limit)
+    return [_event(r) for r in conn.execute(stmt)]
 
 
-def create_deliveries(
-    conn: Connection, event: OutboxEvent, subscription_ids: Sequence[str], now: datetime
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A delivery as fan-out leaves it: posted (delivered or failed once) or queued unposted."""
+
+    event: OutboxEvent
+    subscription_id: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None = None
+    error: str | None = None
+
+
+def record_dispatch(
+    conn: Connection, events: Sequence[OutboxEvent], deliveries: Sequence[NewDelivery]
 ) -> None:
-    if subscription_ids:
-        conn.execute(
-            insert(delivery),
-            [
-                {
-                    "outbox_id": event.id,
-                    "subscription_id": sid,
-                    "ticket_id": event.ticket_id,
-                    "state": PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                }
-                for sid in subscription_ids
-            ],
-        )
-    conn.execute(update(outbox).where(OX.id == event.id).values(dispatched=1))
+    """Mark `events` dispatched and write their deliveries: two statements for the whole batch."""
+    insert_rows(
+        conn,
+        delivery,
+        [
+            {
+                "outbox_id": d.event.id,
+                "subscription_id": d.subscription_id,
+                "ticket_id": d.event.ticket_id,
+                "state": d.state,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "delivered_at": d.delivered_at,
+                "last_error": d.error[:2000] if d.error else None,
+            }
+            for d in deliveries
+        ],
+    )
+    if events:
+        conn.execute(update(outbox).where(OX.id.in_([e.id for e in events])).values(dispatched=1))
+
+
+def pending_lines(conn: Connection, ticket_ids: set[str]) -> set[tuple[str, str]]:
+    """The (subscription, ticket) lines among these tickets with a delivery still pending."""
+    if not ticket_ids:
+        return set()
+    stmt = (
+        select(D.subscription_id, D.ticket_id)
+        .where(D.state == PENDING, D.ticket_id.in_(sorted(ticket_ids)))
+        .distinct()
+    )
+    return {(r[0], r[1]) for r in conn.execute(stmt)}
 
 
 def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
     """Lease up to `limit` deliveries that are due and first in line for their (subscription, ticket)."""
     earlier = aliased(delivery)
     stmt = (
-        select(delivery, outbox)
+        select(*_DELIVERY_COLUMNS, *_EVENT_COLUMNS)
         .join(outbox, OX.id == D.outbox_id)
         .where(
             D.state == PENDING,
@@ -151,24 +185,10 @@ def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list
     rows = conn.execute(stmt).all()
     if not rows:
         return []
-    ids = [r._mapping[D.id] for r in rows]
+    ids = [r[0] for r in rows]
     conn.execute(update(delivery).where(D.id.in_(ids)).values(leased_until=now + lease))
-    result = []
-    for r in rows:
-        m = r._mapping
-        ev = _event(m)
-        result.append(
-            Delivery(
-                id=m[D.id],
-                subscription_id=m[D.subscription_id],
-                state=m[D.state],
-                attempts=m[D.attempts],
-                next_attempt_at=m[D.next_attempt_at],
-                last_error=m[D.last_error],
-                event=ev,
-            )
-        )
-    return result
+    n = len(_DELIVERY_COLUMNS)
+    return [Delivery(r[0], r[1], r[2], r[3], r[4], r[5], _event(r[n:])) for r in rows]
 
 
 def mark_delivered(conn: Connection, delivery_ids: Sequence[int], now: datetime) -> None:
