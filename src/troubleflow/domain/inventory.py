@@ -19,7 +19,7 @@ class Partner:
 
     id: str
     name: str
-    contact: str | None = None
+    contact: dict[str, Any] = field(default_factory=dict)  # name, email, phone of the partner's desk
     restoration_time: str | None = None
 
 
@@ -90,7 +90,7 @@ def references_of(ticket: TroubleTicket) -> References:
     services (relatedEntity with @referredType Product/Service, or a role naming them) of a report."""
     customer = next((r.id for r in ticket.related_party if _is(r, "customer")), None)
     products = tuple(r.id for r in ticket.related_entity if _is(r, "product"))
-    services = tuple(r.id for r in ticket.related_entity if _is(r, "service") and not _is(r, "product"))
+    services = tuple(r.id for r in ticket.related_entity if _is(r, "service"))
     return References(customer, _unique(products), _unique(services))
 
 
@@ -116,10 +116,10 @@ def region_of(config: Configuration) -> str | None:
     return own or (config.customer.region if config.customer else None)
 
 
-def snapshot(config: Configuration, taken_at: str) -> dict[str, Any]:
+def snapshot(config: Configuration) -> dict[str, Any]:
     """The configuration as the report keeps it (the `configurationSnapshot` extension attribute): a copy,
     so a later inventory change does not alter what the report was raised against."""
-    out: dict[str, Any] = {"takenAt": taken_at}
+    out: dict[str, Any] = {}
     if config.customer is not None:
         c = config.customer
         out["customer"] = _plain(
@@ -177,7 +177,7 @@ def describe(config: Configuration) -> str:
     parts = [f"customer {config.customer.id}"] if config.customer else []
     for p in config.products:
         owner = f", partner {p.partner_id}" if p.partner_id else ""
-        parts.append(f"product {p.id} ({sum(s.product_id == p.id for s in config.services)} services{owner})")
+        parts.append(f"product {p.id} ({plural(sum(s.product_id == p.id for s in config.services), 'service')}{owner})")
     parts += [f"service {s.id}" for s in config.services if s.product_id not in {p.id for p in config.products}]
     if region_of(config):
         parts.append(f"region {region_of(config)}")
@@ -186,3 +186,7 @@ def describe(config: Configuration) -> str:
     if config.unknown:
         parts.append("no inventory match for " + ", ".join(config.unknown))
     return "; ".join(parts)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
