@@ -20,12 +20,21 @@ from troubleflow.policy_schema import Duration, iso_duration
 Located = tuple[str, Record]  # (where it was read, e.g. "products.csv:7", the record)
 MAX_ERRORS = 20
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
+Id = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00]+$")
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # TMF637 ProductStatusType and TMF638 ServiceStateType.
 ProductStatus = Literal[
-    "created", "pendingActive", "cancelled", "active", "pendingTerminate", "suspended", "aborted", "terminated"
+    "created",
+    "pendingActive",
+    "cancelled",
+    "active",
+    "pendingTerminate",
+    "suspended",
+    "aborted",
+    "terminated",
 ]
 ServiceState = Literal["feasibilityChecked", "designed", "reserved", "inactive", "active", "terminated"]
 

@@ -177,8 +177,12 @@ def describe(config: Configuration) -> str:
     parts = [f"customer {config.customer.id}"] if config.customer else []
     for p in config.products:
         owner = f", partner {p.partner_id}" if p.partner_id else ""
-        parts.append(f"product {p.id} ({plural(sum(s.product_id == p.id for s in config.services), 'service')}{owner})")
-    parts += [f"service {s.id}" for s in config.services if s.product_id not in {p.id for p in config.products}]
+        parts.append(
+            f"product {p.id} ({plural(sum(s.product_id == p.id for s in config.services), 'service')}{owner})"
+        )
+    parts += [
+        f"service {s.id}" for s in config.services if s.product_id not in {p.id for p in config.products}
+    ]
     if region_of(config):
         parts.append(f"region {region_of(config)}")
     if sla_class_of(config):

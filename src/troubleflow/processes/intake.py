@@ -51,7 +51,9 @@ def obtain_configuration(
     if found:
         intake = replace(intake or Intake(), snapshot=inventory.snapshot(config))
     action = "configurationObtained" if found else "noInventoryMatch"
-    history.append(conn, HistoryEntry(ticket.id, now, actor, etom.OBTAIN_CONFIGURATION, action, reason=reason))
+    history.append(
+        conn, HistoryEntry(ticket.id, now, actor, etom.OBTAIN_CONFIGURATION, action, reason=reason)
+    )
     return replace(ticket, extensions=extensions, intake=intake)
 
 

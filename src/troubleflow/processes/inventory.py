@@ -11,7 +11,10 @@ from troubleflow.storage import inventory as store
 from troubleflow.storage.db import Database
 
 Located = tuple[str, Record]
-_REFERENCES = {"product": (("customer_id", "customer"), ("partner_id", "partner")), "service": (("product_id", "product"),)}
+_REFERENCES = {
+    "product": (("customer_id", "customer"), ("partner_id", "partner")),
+    "service": (("product_id", "product"),),
+}
 
 
 def import_inventory(db: Database, located: list[Located]) -> dict[str, int]:

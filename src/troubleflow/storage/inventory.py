@@ -40,12 +40,13 @@ _TYPES: dict[str, type[Record]] = {
     "service": Service,
 }
 
+
 def kind_of(record: Record) -> str:
     return next(kind for kind, cls in _TYPES.items() if isinstance(record, cls))
 
 
 def _row(record: Record) -> dict[str, Any]:
-    row = {name: getattr(record, name) for name in record.__slots__}  # type: ignore[union-attr]
+    row = {name: getattr(record, name) for name in record.__slots__}
     if "contact" in row:
         row["contact"] = encode_json(row["contact"]) if row["contact"] else None
     return row

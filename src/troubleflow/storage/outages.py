@@ -1,4 +1,4 @@
-"""Major-outage repository (1.3.7.5.3): what open masters cover, found through an index, and their children."""
+"""Major-outage repository (1.3.7.5.3): what open masters cover (found through an index), their children."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ S = outage_scope.c
 
 
 def cover(conn: Connection, master_id: str, keys: Sequence[Key]) -> None:
-    conn.execute(
-        insert(outage_scope), [{"master_id": master_id, "kind": k, "entity_id": e} for k, e in keys]
-    )
+    conn.execute(insert(outage_scope), [{"master_id": master_id, "kind": k, "entity_id": e} for k, e in keys])
 
 
 def open_master_for(conn: Connection, keys: Sequence[Key]) -> tuple[str, Key] | None:
