@@ -95,10 +95,14 @@ def references_of(ticket: TroubleTicket) -> References:
 
 
 def _is(ref: Ref, kind: str) -> bool:
-    referred = (ref.referred_type or "").lower()
+    """A customer is named by its role (the party itself is an Individual or Organization); products and
+    services by `@referredType`, else by a role naming them (`affectedProduct`)."""
+    referred, role = (ref.referred_type or "").lower(), (ref.role or "").lower()
+    if kind == "customer":
+        return "customer" in (referred, role)
     if referred:
         return referred == kind
-    return kind in (ref.role or "").lower()
+    return kind in role and "specification" not in role
 
 
 def _unique(ids: tuple[str, ...]) -> tuple[str, ...]:
