@@ -207,3 +207,9 @@ def test_cli_lists_and_shows_inventory_records(db: object, database_url: str) ->
     assert code == 0 and json.loads(out)["name"] == "FibreNet Wholesale GmbH"
     code, out = run(database_url, "inventory", "show", "customer", "nobody")
     assert code == 1 and "no customer with id 'nobody'" in out
+
+
+def test_edge_paging_and_ids_get_a_client_answer(db: object, client: TestClient) -> None:
+    assert client.get(CUSTOMERS, params={"offset": str(2**64)}).status_code == 400
+    assert client.get(CUSTOMERS, params={"limit": "ten"}).status_code == 400
+    assert client.get(f"{PRODUCTS}/a%00b").status_code == 404

@@ -17,7 +17,7 @@ from troubleflow.api.errors import JSON
 from troubleflow.api.representation import put
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.inventory import Customer, Partner, Product, Record, Service
-from troubleflow.errors import InvalidInput
+from troubleflow.errors import InvalidInput, NotFound
 from troubleflow.processes import inventory
 
 _encode = msgspec.json.Encoder().encode
@@ -165,13 +165,38 @@ def _paging(raw: str) -> tuple[int, int, tuple[str, ...] | None]:
             f"the inventory is listed by offset/limit only; not supported here: {', '.join(unknown)}",
             field=unknown[0],
         )
-    values = []
-    for name, default in (("offset", 0), ("limit", tmf630.MAX_PAGE)):
-        text = params.get(name) or str(default)
-        if not text.isdigit():
-            raise InvalidInput(f"'{name}' must be a whole number, not '{text}'", field=name)
-        values.append(int(text))
-    return values[0], min(values[1], tmf630.MAX_PAGE), tmf630.parse_fields(params.get("fields"))
+    offset, limit = (
+        _whole(params, name, default) for name, default in (("offset", 0), ("limit", tmf630.MAX_PAGE))
+    )
+    return offset, min(limit, tmf630.MAX_PAGE), tmf630.parse_fields(params.get("fields"))
+
+
+def _whole(params: dict[str, str], name: str, default: int) -> int:
+    text = params.get(name) or str(default)
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be a whole number, not '{text}'", field=name) from None
+    if not 0 <= value <= tmf630.MAX_OFFSET:
+        raise InvalidInput(f"'{name}' must be between 0 and {tmf630.MAX_OFFSET}", field=name)
+    return value
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    str(code): {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for code, text in ((400, "Bad Request"), (404, "Not Found"))
+}
+_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+    for name, schema, text in (
+        ("offset", {"type": "integer", "minimum": 0}, "Index of the first item"),
+        ("limit", {"type": "integer", "minimum": 0}, "Page size (at most 1000)"),
+        ("fields", {"type": "string"}, "Comma-separated first-level attributes to return"),
+    )
+]
 
 
 def make_router(runtime: Runtime) -> APIRouter:
@@ -203,6 +228,8 @@ def make_router(runtime: Runtime) -> APIRouter:
             return Response(_encode(body), status_code=status, media_type=JSON, headers=headers)
 
         async def get_record(request: Request, id: str) -> Response:
+            if "\x00" in id:  # PostgreSQL text cannot hold it: no record can have such an id
+                raise NotFound(f"no {kind} with id containing the NUL character", field="id")
             record = await runtime.read(inventory.get_record, db, kind, id)
             services = await runtime.read(services_by_product, kind, [record])
             fields = tmf630.fields_of(request.url.query)
@@ -210,10 +237,20 @@ def make_router(runtime: Runtime) -> APIRouter:
             return Response(_encode(body), media_type=JSON)
 
         router.add_api_route(
-            f"{api}/{resource}", list_records, methods=["GET"], summary=f"List {resource}s (inventory)"
+            f"{api}/{resource}",
+            list_records,
+            methods=["GET"],
+            summary=f"List {resource}s (customer inventory, read-only)",
+            responses={"206": {"description": "One page (see X-Total-Count)"}, **_ERRORS},
+            openapi_extra={"parameters": _PARAMETERS},
         )
         router.add_api_route(
-            f"{api}/{resource}/{{id}}", get_record, methods=["GET"], summary=f"Retrieve a {resource}"
+            f"{api}/{resource}/{{id}}",
+            get_record,
+            methods=["GET"],
+            summary=f"Retrieve a {resource} (customer inventory, read-only)",
+            responses=_ERRORS,
+            openapi_extra={"parameters": _PARAMETERS[2:]},
         )
 
     for kind in PATHS:
