@@ -18,10 +18,11 @@ from troubleflow.processes import inventory
 from troubleflow.processes.reports import report_history
 from troubleflow.storage.db import Database
 
-from .conftest import api, ticket_body
+from .conftest import SPECS, api, ticket_body
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "inventory.json"
 MERGE = {"Content-Type": "application/merge-patch+json"}
+SPEC_FILE = "TMF621-Trouble_Ticket-v5.0.1.oas.yaml"
 
 
 @pytest.fixture
@@ -263,3 +264,16 @@ def test_the_master_tells_subscribers_its_child_count(client: TestClient, stocke
     changed = [r for r in rows if r["kind"] == "attributesChanged"]
     assert [json.loads(r["fields"]) for r in changed] == [["majorOutageChildCount"]]
     assert json.loads(changed[0]["payload"])["intake"]["child_count"] == 1
+
+
+@pytest.mark.skipif(not (SPECS / SPEC_FILE).exists(), reason="official TMF621 v5 spec not found")
+def test_a_child_with_its_snapshot_conforms_to_the_v5_spec(client: TestClient, stocked: Database) -> None:
+    from tests.spec_validator import OpenApiSpec
+
+    spec = OpenApiSpec.load(SPECS / SPEC_FILE)
+    master = _master(client, _entity("iptv", "ServiceSpecification", "affectedService"))
+    child = _create(client, "v5")  # names prod-9, whose svc-9-iptv is an iptv service
+
+    assert child["troubleTicketRelationship"][0]["id"] == master["id"]
+    spec.validate_response("/troubleTicket/{id}", "get", 200, _get(client, child["id"], "v5"))
+    spec.validate_response("/troubleTicket/{id}", "get", 200, _get(client, master["id"], "v5"))
