@@ -118,6 +118,7 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
     trail = [(h.process_id, h.action) for h in report_history(db, rid)]
     assert trail == [
         ("1.3.7.5.1", "created"),
+        ("1.3.7.5.2", "noInventoryMatch"),  # cust-42 / prod-9 are not in the (empty) customer inventory
         ("1.3.7.3", "trackingStarted"),
         ("1.3.7.1.5", "diagnosed"),
         ("1.3.7.3.5", "prioritized"),

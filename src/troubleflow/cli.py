@@ -446,3 +446,9 @@ def policy_show(obj: Context, at: str | None) -> None:
             raise click.BadParameter(f"{at!r} is not an ISO 8601 date-time", param_hint="--at") from None
         when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
     _echo_json(policy_as_json(active_policy(load_policies(obj.settings.policy_dir), when)))
+
+
+from troubleflow.cli_inventory import inventory, outage  # noqa: E402  (they need `main`'s helpers above)
+
+main.add_command(inventory)
+main.add_command(outage)

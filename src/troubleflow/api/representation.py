@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from troubleflow.domain.events import EventKind
+from troubleflow.domain.intake import Intake
 from troubleflow.domain.status import parse_status
 from troubleflow.domain.ticket import Note, Ref, TroubleTicket
 from troubleflow.domain.tracking import Tracking
@@ -49,11 +50,13 @@ SERVER_OWNED = frozenset(
         "restorationCommitment",
         "slaClock",
         "diagnosis",
+        "configurationSnapshot",
+        "majorOutageChildCount",
     }
 )
 # Track & Manage attributes a client may ask for on create (docs/extensions.md); afterwards they are
 # the process's to change, so a PATCH of them is refused like any server-owned attribute.
-REQUESTABLE = frozenset({"slaClass", "impact", "urgency", "category"})
+REQUESTABLE = frozenset({"slaClass", "impact", "urgency", "category", "majorOutage"})
 # Domain attribute name → TMF wire name, for fieldPath and for messages.
 WIRE_NAMES: dict[str, str] = {
     "type_name": "@type",
@@ -225,6 +228,17 @@ def render_common(t: TroubleTicket, href: str) -> dict[str, Any]:
         out["jeopardy"] = {"threshold": t.jeopardy.threshold, "since": fmt(t.jeopardy.since)}
     if t.tracking is not None:
         out.update(render_tracking(t.tracking))
+    if t.intake is not None:
+        out.update(render_intake(t.intake))
+    return out
+
+
+def render_intake(intake: Intake) -> dict[str, Any]:
+    """Create Customer Problem Report (1.3.7.5.2/.3) as TMF630 extension attributes (docs/extensions.md)."""
+    out: dict[str, Any] = {}
+    put(out, "configurationSnapshot", intake.snapshot)
+    if intake.major_outage:
+        out |= {"majorOutage": True, "majorOutageChildCount": intake.child_count}
     return out
 
 

@@ -49,6 +49,8 @@ _PROCESSES = (
 REGISTRY: dict[str, Process] = {p.id: p for p in _PROCESSES}
 
 CREATE_REPORT = "1.3.7.5.1"
+OBTAIN_CONFIGURATION = "1.3.7.5.2"
+CHECK_OUTAGE = "1.3.7.5.3"
 COORDINATE = "1.3.7.3.1"
 CANCEL = "1.3.7.3.2"
 ESCALATE_END = "1.3.7.3.3"

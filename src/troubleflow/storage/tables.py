@@ -216,3 +216,73 @@ idempotency_key = Table(
     Column("doc", Text, nullable=False),  # the ticket as first created: a retry returns exactly this
     Column("created_at", UtcDateTime, nullable=False, index=True),
 )
+
+# ---- Customer inventory and major outages (Create Customer Problem Report, 1.3.7.5.2 / 1.3.7.5.3) ----
+# A small inventory of what customers bought, read at intake for the report's configuration snapshot.
+# Imported from JSON/CSV (upsert by id); `contact` is a JSON text document (name, email, phone).
+
+inventory_partner = Table(
+    "inventory_partner",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("contact", Text),
+    Column("restoration_time", String(40)),  # ISO 8601 duration required by the partner agreement
+)
+
+inventory_customer = Table(
+    "inventory_customer",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("segment", String(100)),
+    Column("sla_class", String(100)),
+    Column("region", String(100)),
+    Column("contact", Text),
+)
+
+inventory_product = Table(
+    "inventory_product",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("customer_id", String(100), ForeignKey("inventory_customer.id"), nullable=False, index=True),
+    Column("name", String(500), nullable=False),
+    Column("offering", String(200)),
+    Column("status", String(40), nullable=False),
+    Column("region", String(100)),
+    Column("partner_id", String(100), ForeignKey("inventory_partner.id")),
+    Column("sla_class", String(100)),
+)
+
+inventory_service = Table(
+    "inventory_service",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("product_id", String(100), ForeignKey("inventory_product.id"), nullable=False, index=True),
+    Column("name", String(500), nullable=False),
+    Column("category", String(100)),
+    Column("specification", String(200)),
+    Column("status", String(40), nullable=False),
+)
+
+# What an open major-outage (master) report covers: a service, a product or a service specification.
+# A new report's snapshot is matched through the (kind, entity_id) index, never by scanning open reports;
+# the master's status is checked on the matched rows only (a closed master attracts nothing).
+outage_scope = Table(
+    "outage_scope",
+    metadata,
+    Column("master_id", String(40), primary_key=True),
+    Column("kind", String(40), primary_key=True),  # service | product | serviceSpecification
+    Column("entity_id", String(200), primary_key=True),
+    Index(None, "kind", "entity_id", "master_id"),
+)
+
+# The children linked to a master (Check Customer Problem Outage, 1.3.7.5.3), for whoever acts on them all.
+outage_child = Table(
+    "outage_child",
+    metadata,
+    Column("master_id", String(40), primary_key=True),
+    Column("child_id", String(40), primary_key=True),
+    Column("linked_at", UtcDateTime, nullable=False),
+)
+# ---- end of customer inventory and major outages ----
