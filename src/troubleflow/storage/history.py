@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from troubleflow.storage.codec import decode_json, encode_json
-from troubleflow.storage.inserts import insert_rows
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import ticket_history
 
 H = ticket_history.c

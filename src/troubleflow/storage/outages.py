@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
+from itertools import chain
 
-from sqlalchemy import Connection, insert, select, tuple_
+from sqlalchemy import Connection, insert, select
 
 from troubleflow.domain.outage import OPEN_STATUSES, Key
-from troubleflow.storage.tables import outage_child, outage_scope, trouble_ticket
+from troubleflow.storage.driver import placeholders, select_rows
+from troubleflow.storage.tables import outage_child, outage_scope
 
 S = outage_scope.c
 
@@ -23,17 +26,23 @@ def open_master_for(conn: Connection, keys: Sequence[Key]) -> tuple[str, Key] | 
     finds the candidate masters; only their own rows are read for the status."""
     if not keys:
         return None
-    t = trouble_ticket.c
-    stmt = (
-        select(S.master_id, S.kind, S.entity_id)
-        .join(trouble_ticket, t.id == S.master_id)
-        .where(tuple_(S.kind, S.entity_id).in_(sorted(set(keys))))
-        .where(t.status.in_(sorted(s.value for s in OPEN_STATUSES)))
-        .order_by(t.creation_date, t.id)
-        .limit(1)
+    wanted = sorted(set(keys))
+    statuses = sorted(s.value for s in OPEN_STATUSES)
+    found = select_rows(conn, _open_master_sql(len(wanted), len(statuses)), [*chain(*wanted), *statuses])
+    return (str(found[0][0]), (str(found[0][1]), str(found[0][2]))) if found else None
+
+
+@lru_cache(maxsize=16)
+def _open_master_sql(keys: int, statuses: int) -> str:
+    """Run on the driver: every create naming a product or service asks, and through Core the row-value
+    IN cost 1.4 ms per create. Each (kind, entity) pair is an equality on the scope index."""
+    pairs = " OR ".join(["(s.kind = ? AND s.entity_id = ?)"] * keys)
+    return (
+        "SELECT s.master_id, s.kind, s.entity_id FROM outage_scope s"
+        " JOIN trouble_ticket t ON t.id = s.master_id"
+        f" WHERE ({pairs}) AND t.status IN ({placeholders(statuses)})"
+        " ORDER BY t.creation_date, t.id LIMIT 1"
     )
-    found = conn.execute(stmt).first()
-    return (str(found[0]), (str(found[1]), str(found[2]))) if found is not None else None
 
 
 def add_child(conn: Connection, master_id: str, child_id: str, now: datetime) -> None:

@@ -22,7 +22,7 @@ from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
 from troubleflow.errors import NotFound
 from troubleflow.storage.codec import decode_json, encode_json
-from troubleflow.storage.inserts import insert_rows
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import delivery, hub_subscription, outbox
 
 OX = outbox.c

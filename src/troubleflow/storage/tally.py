@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select
 
 from troubleflow.domain.query import Condition
-from troubleflow.storage.inserts import insert_rows
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import ticket_tally
 
 Key = tuple[str, str, str | None, str]  # status, severity, priority, ticket_type

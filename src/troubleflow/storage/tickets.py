@@ -26,7 +26,7 @@ from troubleflow.errors import Conflict, NotFound
 from troubleflow.storage import tally
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.db import Database
-from troubleflow.storage.inserts import insert_rows
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import trouble_ticket
 from troubleflow.storage.ticket_query import (
     keyset_clause,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from troubleflow.storage.codec import decode_json, encode_json
-from troubleflow.storage.inserts import insert_rows
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import timer
 
 TM = timer.c

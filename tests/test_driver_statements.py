@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from troubleflow.storage.db import Database
-from troubleflow.storage.inserts import insert_rows
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import timer
 
 AT = datetime(2026, 3, 2, 9, 0, 15, tzinfo=UTC)  # whole seconds: the case a naive formatter gets wrong

@@ -1,4 +1,5 @@
-"""Inserts on the driver's shortest path, inside the caller's transaction.
+"""Statements on the driver's shortest path, inside the caller's transaction: small inserts and
+point selects on the write path of every create.
 
 A create writes six small rows (ticket, audit entries, tally delta, timer, outbox event). Through a Core
 `insert()` each statement cost about 160 us, of which the driver spent 35 us: the rest was statement
@@ -38,6 +39,24 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
             cursor.executemany(sql, params)
     finally:
         cursor.close()
+
+
+def select_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one SELECT written with `?` placeholders (and no other question mark), as tuples.
+    For columns that need no conversion (text, numbers): no bind or result processing happens here."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(params))
+        return [tuple(r) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def placeholders(n: int) -> str:
+    """`?, ?, …` for an IN list of `n` values."""
+    return ", ".join("?" * n)
 
 
 @lru_cache(maxsize=64)
