@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from troubleflow import logs
+from troubleflow.cli_known_errors import known_error
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
 from troubleflow.domain.policy import Policy, active_policy
@@ -446,3 +447,14 @@ def policy_show(obj: Context, at: str | None) -> None:
             raise click.BadParameter(f"{at!r} is not an ISO 8601 date-time", param_hint="--at") from None
         when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
     _echo_json(policy_as_json(active_policy(load_policies(obj.settings.policy_dir), when)))
+
+
+def _mount(group: click.Group) -> None:
+    """Add a command group kept in its own module; its commands get this edge's error mapping."""
+    for command in group.commands.values():
+        if command.callback is not None:
+            command.callback = _errors(command.callback)
+    main.add_command(group)
+
+
+_mount(known_error)
