@@ -90,6 +90,31 @@ class KnownErrorUpdate(_Wire):
     change_request: str | None = Field(None, alias="changeRequest")
 
 
+class KnownErrorResource(BaseModel):
+    """A known error as returned (documentation of the responses)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    href: str
+    type_: Literal["KnownError"] = Field(alias="@type")
+    title: str
+    symptom: str
+    category: str | None = None
+    product: str | None = None
+    root_cause: str | None = Field(None, alias="rootCause")
+    workaround: str
+    permanent_fix_status: Literal["open", "inProgress", "fixed", "wontFix"] = Field(
+        alias="permanentFixStatus"
+    )
+    status: Literal["active", "retired"]
+    change_request: str | None = Field(None, alias="changeRequest")
+    source_trouble_ticket: TroubleTicketRef | None = Field(None, alias="sourceTroubleTicket")
+    hit_count: int = Field(alias="hitCount", description="reports linked to it (offered or its source)")
+    creation_date: str = Field(alias="creationDate")
+    last_update: str = Field(alias="lastUpdate")
+
+
 def render(record: Record, base: str) -> dict[str, Any]:
     k: KnownError = record.known_error
     out: dict[str, Any] = {"id": str(k.id), "href": known_error_href(base, k.id), "@type": "KnownError"}
@@ -213,7 +238,7 @@ def make_router(runtime: Runtime) -> APIRouter:
         create,
         methods=["POST"],
         status_code=201,
-        responses=errors_doc,
+        responses={"201": _ok("Recorded"), **errors_doc},
         summary="Record a known error (from a diagnosed report with sourceTroubleTicket)",
         openapi_extra=_body(KnownErrorCreate),
     )
@@ -221,7 +246,11 @@ def make_router(runtime: Runtime) -> APIRouter:
         "/knownError",
         list_all,
         methods=["GET"],
-        responses=errors_doc,
+        responses={
+            "200": _ok("The matching known errors", many=True),
+            "206": {"description": "One page"},
+            **errors_doc,
+        },
         summary="List or search known errors (q = full text)",
         openapi_extra=_list_doc(),
     )
@@ -232,7 +261,7 @@ def make_router(runtime: Runtime) -> APIRouter:
         "/knownError/{id}",
         patch,
         methods=["PATCH"],
-        responses=errors_doc,
+        responses={"200": _ok("Updated"), **errors_doc},
         summary="Update a known error (merge patch; If-Match honoured)",
         openapi_extra=_body(KnownErrorUpdate, "application/merge-patch+json"),
     )
@@ -285,12 +314,34 @@ def _list_query(raw: str) -> tuple[Filters, str | None, int, int, tuple[str, ...
 
 
 def _body(model: type[BaseModel], media: str = "application/json") -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {media: {"schema": model.model_json_schema(by_alias=True)}},
-        }
-    }
+    return {"requestBody": {"required": True, "content": {media: {"schema": _schema(model)}}}}
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its nested models written inline (a `#/$defs/…` reference would
+    not resolve from the root of the OpenAPI document)."""
+    schema = model.model_json_schema(by_alias=True)
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    result = inline(schema)
+    assert isinstance(result, dict)
+    return result
+
+
+def _ok(description: str, *, many: bool = False) -> dict[str, Any]:
+    schema = _schema(KnownErrorResource)
+    body = {"type": "array", "items": schema} if many else schema
+    return {"description": description, "content": {"application/json": {"schema": body}}}
 
 
 def _list_doc() -> dict[str, Any]:

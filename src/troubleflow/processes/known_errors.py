@@ -40,8 +40,8 @@ def record_known_error(
 ) -> Record:
     """Record a known error given in full (symptom signature, workaround, …)."""
     with db.begin() as conn:
-        _check_category(values.get("category"), policy)
         new = ke.new_known_error(values, now=clock.now())
+        _check_category(new.category, policy)
         return Record(replace(new, id=known_errors.add(conn, new)))
 
 
@@ -62,8 +62,8 @@ def record_from_report(
         now = clock.now()
         ticket = _diagnosed_report(conn, ticket_id)
         merged = {**_from_report(ticket, policy), **{k: v for k, v in values.items() if v is not None}}
-        _check_category(merged.get("category"), policy)
         new = ke.new_known_error(merged, now=now, source_ticket_id=ticket.id)
+        _check_category(new.category, policy)
         new = replace(new, id=known_errors.add(conn, new))
         assert ticket.tracking is not None
         linked = replace(
@@ -128,7 +128,7 @@ def _from_report(ticket: TroubleTicket, policy: Policy | None) -> dict[str, Any]
     return values
 
 
-def _check_category(category: Any, policy: Policy | None) -> None:
+def _check_category(category: str | None, policy: Policy | None) -> None:
     if category is None or policy is None:
         return
     if category not in {c.id for c in policy.categories}:
@@ -155,9 +155,9 @@ def change_known_error(
                 )
             hits = known_errors.hit_counts(conn, [ke_id]).get(ke_id, 0)
             values = compute(Record(current, hits))
-            if "category" in values:
-                _check_category(values["category"], policy)
             updated = ke.change_known_error(current, values, now=clock.now())
+            if updated.category != current.category:
+                _check_category(updated.category, policy)
             if updated is current:
                 return Record(current, hits)
             if not known_errors.save(conn, updated, previous=current):
