@@ -4,12 +4,21 @@ from a diagnosed report, full-text search, bad input and stale versions."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from troubleflow.processes.reports import report_history
+from troubleflow.clock import FixedClock
+from troubleflow.domain.known_error import terms
+from troubleflow.processes.known_errors import Record, change_known_error
+from troubleflow.processes.reports import create_report, report_history
+from troubleflow.storage import known_errors as known_errors_store
 from troubleflow.storage.db import Database
 
 from .conftest import api, ticket_body
@@ -367,3 +376,67 @@ def test_a_list_filter_the_resource_does_not_have_is_refused(client: TestClient)
     r = client.get(f"{KE}?severity=Major")
 
     assert r.status_code == 400 and "severity" in r.json()["message"]
+
+
+def test_two_patches_with_the_same_if_match_one_wins_one_gets_412(client: TestClient) -> None:
+    url = f"{KE}/{_record(client)['id']}"
+    start = threading.Barrier(2)
+
+    def patch(workaround: str) -> int:
+        start.wait(timeout=5)
+        return client.patch(
+            url, json={"workaround": workaround}, headers={**MERGE, "If-Match": '"1"'}
+        ).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(patch, ["Restart once", "Restart twice"]))
+
+    assert codes == [200, 412]
+    final = client.get(url)
+    assert final.headers["ETag"] == '"2"' and final.json()["workaround"] in {"Restart once", "Restart twice"}
+
+
+def test_racing_writers_without_if_match_both_apply_in_turn(
+    db: Database, client: TestClient, clock: FixedClock
+) -> None:
+    ke_id = int(_record(client)["id"])
+    both_read = threading.Barrier(2)
+
+    def writer(values: dict[str, Any]) -> None:
+        def compute(_current: Record) -> dict[str, Any]:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait(timeout=1)  # the second writer must wait for the first, then recompute
+            return values
+
+        change_known_error(db, ke_id, compute, clock=clock)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(writer, [{"root_cause": "SIP reset"}, {"change_request": "CR-1"}]))
+
+    final = client.get(f"{KE}/{ke_id}").json()
+    assert (final["rootCause"], final["changeRequest"]) == ("SIP reset", "CR-1")
+    assert client.get(f"{KE}/{ke_id}").headers["ETag"] == '"3"'
+
+
+def test_a_report_never_diagnosed_cannot_become_a_known_error(
+    db: Database, client: TestClient, clock: FixedClock
+) -> None:
+    values = {"description": "No dial tone", "severity": "Major", "ticket_type": "incident"}
+    undiagnosed = create_report(db, values, clock=clock, actor="t", policy=None).ticket  # no Track & Manage
+
+    r = client.post(KE, json={"sourceTroubleTicket": {"id": undiagnosed.id}, "workaround": "x"})
+
+    assert r.status_code == 409 and "never diagnosed" in r.json()["message"]
+    assert _total(client) == 0
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_any_report_text_is_searched_without_error(db: Database, client: TestClient, text: str) -> None:
+    if _total(client) == 0:
+        _record(client)
+
+    with db.read() as conn:
+        found = known_errors_store.search(conn, terms(DIAL_TONE["title"], text))
+
+    assert len(found) == 1  # the title's words always find the record, whatever else the text holds
