@@ -440,3 +440,13 @@ def test_any_report_text_is_searched_without_error(db: Database, client: TestCli
         found = known_errors_store.search(conn, terms(DIAL_TONE["title"], text))
 
     assert len(found) == 1  # the title's words always find the record, whatever else the text holds
+
+
+def test_the_search_follows_a_changed_symptom(client: TestClient) -> None:
+    known = _record(client)
+    new = {"title": "Fax machine rings forever", "symptom": "Incoming faxes never answered", "product": None}
+
+    assert client.patch(f"{KE}/{known['id']}", json=new, headers=MERGE).status_code == 200
+
+    assert [k["id"] for k in client.get(f"{KE}?q=faxes").json()] == [known["id"]]
+    assert client.get(f"{KE}?q=dial+tone+landline").json() == []
