@@ -42,6 +42,7 @@ def _migrated(database_url: str) -> Iterator[Database]:
     with db.engine.begin() as conn:
         metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP TABLE IF EXISTS known_error_fts"))  # SQLite FTS5, outside metadata
     migrate.upgrade(db)
     yield db
     db.dispose()

@@ -64,6 +64,9 @@ def existing_id(client: TestClient, path: str) -> str:
         if version == "v5":
             body["@type"] = "Hub"
         response = client.post(f"{api(version)}/hub", json=body)
+    elif path.endswith("/knownError/{id}"):
+        body = {"title": "Fuzzed", "symptom": "fuzzed symptom", "workaround": "none"}
+        response = client.post("/tmf-api/troubleflow/v1/knownError", json=body)
     else:
         response = client.post(f"{api(version)}/troubleTicket", json=ticket_body(version))
     assert response.status_code == 201, response.text

@@ -123,6 +123,7 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
         ("1.3.7.1.5", "diagnosed"),
         ("1.3.7.3.5", "prioritized"),
         ("1.3.7.3.4", "restorationCommitted"),
+        ("1.3.7.1.6", "knownErrorChecked"),  # Check Known Error: the database is empty here
         ("1.3.7.3.1", "statusChanged"),
         ("1.3.7.3.4", "jeopardy"),
         ("1.3.7.3.3", "escalated"),

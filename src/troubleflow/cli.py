@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from troubleflow import logs
+from troubleflow.cli_known_errors import known_error
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
 from troubleflow.domain.policy import Policy, active_policy
@@ -452,3 +453,14 @@ from troubleflow.cli_inventory import inventory, outage  # noqa: E402  (they nee
 
 main.add_command(inventory)
 main.add_command(outage)
+
+
+def _mount(group: click.Group) -> None:
+    """Add a command group kept in its own module; its commands get this edge's error mapping."""
+    for command in group.commands.values():
+        if command.callback is not None:
+            command.callback = _errors(command.callback)
+    main.add_command(group)
+
+
+_mount(known_error)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from troubleflow.domain.events import EventKind
 from troubleflow.domain.intake import Intake
+from troubleflow.domain.known_error import KnownErrorLink
 from troubleflow.domain.status import parse_status
 from troubleflow.domain.ticket import Note, Ref, TroubleTicket
 from troubleflow.domain.tracking import Tracking
@@ -52,6 +53,7 @@ SERVER_OWNED = frozenset(
         "diagnosis",
         "configurationSnapshot",
         "majorOutageChildCount",
+        "knownError",
     }
 )
 # Track & Manage attributes a client may ask for on create (docs/extensions.md); afterwards they are
@@ -85,6 +87,11 @@ class Representation(Protocol):
 def ticket_href(base_url: str, version: str, ticket_id: str) -> str:
     """`{apiRoot}/troubleTicket/{id}` (TMF630 URL layout); an empty `base_url` gives a root-relative href."""
     return f"{base_url}/tmf-api/troubleTicket/{version}/troubleTicket/{ticket_id}"
+
+
+def known_error_href(base_url: str, ke_id: int) -> str:
+    """A known error in troubleflow's own extension API (docs/known-errors.md)."""
+    return f"{base_url}/tmf-api/troubleflow/v1/knownError/{ke_id}"
 
 
 def hub_href(base_url: str, version: str, sub_id: str) -> str:
@@ -228,6 +235,7 @@ def render_common(t: TroubleTicket, href: str) -> dict[str, Any]:
         out["jeopardy"] = {"threshold": t.jeopardy.threshold, "since": fmt(t.jeopardy.since)}
     if t.tracking is not None:
         out.update(render_tracking(t.tracking))
+        put(out, "knownError", render_known_error_link(t.tracking.known_error, href))
     if t.intake is not None:
         out.update(render_intake(t.intake))
     return out
@@ -239,6 +247,26 @@ def render_intake(intake: Intake) -> dict[str, Any]:
     put(out, "configurationSnapshot", intake.snapshot)
     if intake.major_outage:
         out |= {"majorOutage": True, "majorOutageChildCount": intake.child_count}
+    return out
+
+
+def render_known_error_link(link: KnownErrorLink | None, ticket_href: str) -> dict[str, Any] | None:
+    """Check Known Error: the known error linked to the report, as offered (a snapshot; its href gives
+    the record as it is now). Server-owned TMF630 extension attribute (docs/extensions.md)."""
+    if link is None:
+        return None
+    out: dict[str, Any] = {
+        "id": str(link.id),
+        "href": known_error_href(ticket_href.partition("/tmf-api/")[0], link.id),
+        "title": link.title,
+        "workaround": link.workaround,
+        "permanentFixStatus": link.permanent_fix_status,
+        "linkedDate": fmt(link.linked),
+        "@referredType": "KnownError",
+    }
+    put(out, "score", link.score)
+    if link.source:
+        out["source"] = True  # the known error was recorded from this report
     return out
 
 

@@ -27,6 +27,13 @@ _PROCESSES = (
     Process(
         "1.3.7.1.5", "Categorize Customer Problem", 4, "1.3.7.1", "Perform Initial Diagnosis (ITIL candidate)"
     ),
+    Process(
+        "1.3.7.1.6",
+        "Identify Customer Problem Root Cause",
+        4,
+        "1.3.7.1",
+        "Identify Root Cause / Check for Workarounds; the 1.3.7.3 flow's Check Known Error (ITIL candidate)",
+    ),
     Process("1.3.7.1.9", "Create Customer Problem Known Record", 4, "1.3.7.1", "Create Known record"),
     Process("1.3.7.2", "Report Customer Problem", 3, "1.3.7"),
     Process("1.3.7.2.2", "Distribute Customer Problem Notifications", 4, "1.3.7.2"),
@@ -59,6 +66,9 @@ TRACK_AND_MANAGE = "1.3.7.3"
 CLOSE = "1.3.7.4"
 INITIAL_DIAGNOSIS = "1.3.7.1.5"  # the flow's "Perform Initial Diagnosis" (ITIL candidate) categorizes here
 PRIORITIZE = "1.3.7.3.5"
+# The flow's "Check Known Error" (ITIL candidate, never an L4) lands where eTOM checks for workarounds.
+CHECK_KNOWN_ERROR = "1.3.7.1.6"
+CREATE_KNOWN_RECORD = "1.3.7.1.9"
 NOTIFY = "1.3.7.2.2"
 SUPPORT_READINESS = "1.3.1"
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from troubleflow.domain import policy as p
 from troubleflow.domain.calendar import BusinessCalendar, Interval
+from troubleflow.domain.known_error import KnownErrorLink
 from troubleflow.domain.sla import Pause, SlaClock, deadline
 from troubleflow.domain.status import Status
 from troubleflow.errors import InvalidInput
@@ -48,6 +49,7 @@ class Tracking:
     workgroup: str | None = None  # first-line owner suggested by diagnosis
     false_report: str | None = None  # why diagnosis flagged the report as false or irrelevant
     first_contact_resolution: str | None = None  # the resolution given at first contact
+    known_error: KnownErrorLink | None = None  # Check Known Error: the record offered or created from it
 
 
 @dataclass(frozen=True, slots=True)

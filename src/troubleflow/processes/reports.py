@@ -20,7 +20,7 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import intake
+from troubleflow.processes import intake, known_error_check
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -69,6 +69,7 @@ def create_report(
             if policy is not None:
                 requested = tracking.requested_of(ticket.extensions, policy)
                 ticket = track.begin(conn, ticket, policy, requested, now)
+                ticket = known_error_check.check(conn, ticket, policy, now)
                 ticket, events = _first_contact_resolution(conn, ticket, events, actor, now)
             ticket = intake.check_outage(conn, ticket, actor, now)
             doc = tickets.add(conn, ticket)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -286,3 +287,47 @@ outage_child = Table(
     Column("linked_at", UtcDateTime, nullable=False),
 )
 # ---- end of customer inventory and major outages ----
+
+# --- Known errors (Check Known Error, 1.3.7.1.6; Create Customer Problem Known Record, 1.3.7.1.9) -------
+# The full-text index lives outside this metadata, created by migration 0006 (docs/known-errors.md):
+# on SQLite the FTS5 table `known_error_fts` (external content, kept in step by triggers), on PostgreSQL
+# the GIN expression index `ix_known_error_search`. `include_name` keeps schema comparison off them.
+# The integer id is the FTS5 rowid (an INTEGER PRIMARY KEY survives VACUUM; an implicit rowid may not).
+known_error = Table(
+    "known_error",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("symptom", Text, nullable=False),
+    Column("category", String(100)),
+    Column("product", String(200)),
+    Column("root_cause", Text),
+    Column("workaround", Text, nullable=False),
+    Column("permanent_fix_status", String(20), nullable=False),  # open | inProgress | fixed | wontFix
+    Column("status", String(20), nullable=False),  # active | retired
+    Column("change_request", String(200)),
+    Column("source_ticket_id", String(40), index=True),
+    Column("created", UtcDateTime, nullable=False),
+    Column("updated", UtcDateTime, nullable=False),
+    Index(None, "status", "category", "id"),
+)
+
+# Append-only: one row per report linked to a known error (offered at intake, or its source), so the
+# hit count is a count and no create contends on a counter row during a mass fault.
+known_error_hit = Table(
+    "known_error_hit",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("known_error_id", BigId, nullable=False, index=True),
+    Column("ticket_id", String(40), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("score", Float),  # None: the report the record was created from
+)
+
+SEARCH_OBJECTS = frozenset({"known_error_fts", "ix_known_error_search"})
+
+
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    """Schema comparison (Alembic autogenerate) skips the full-text objects and FTS5's shadow tables."""
+    return not (name and (name in SEARCH_OBJECTS or name.startswith("known_error_fts_")))
