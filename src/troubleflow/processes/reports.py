@@ -21,6 +21,7 @@ from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from troubleflow.processes import tracking as track
+from troubleflow.processes import work_plan
 from troubleflow.storage import history, idempotency, outbox, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.db import Database
@@ -69,6 +70,8 @@ def create_report(
                 ticket = track.begin(conn, ticket, policy, requested, now)
                 ticket, events = _first_contact_resolution(conn, ticket, events, actor, now)
             doc = tickets.add(conn, ticket)
+            if policy is not None:
+                work_plan.begin(conn, ticket, policy, now)  # Coordinate Customer Problem (1.3.7.3.1)
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             outbox.add(conn, events, doc, now)
@@ -134,6 +137,7 @@ def change_report(
             now = clock.now()
             changes = compute(current)
             _check_cancel_reason(current, changes)
+            work_plan.check_clearable(conn, current, changes)
             updated, events = change_ticket(current, changes, now=now)
             if not events:
                 return current
@@ -150,6 +154,7 @@ def change_report(
             if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
                 _end_timers(conn, updated.id, updated.status, actor, now)
                 track.ended(conn, updated, actor, now)
+            work_plan.followed(conn, current, updated, policy, actor, now)
             return updated
     raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
 

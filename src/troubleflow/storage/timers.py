@@ -94,3 +94,9 @@ def cancel_for_ticket(conn: Connection, ticket_id: str, now: datetime) -> int:
 def for_ticket(conn: Connection, ticket_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(select(timer).where(TM.ticket_id == ticket_id).order_by(TM.due_at, TM.id))
     return [{**r._mapping, "payload": decode_json(r.payload)} for r in rows]
+
+
+def is_armed(conn: Connection, ticket_id: str, kind: str) -> bool:
+    """Whether a timer of this kind is armed for the report (e.g. its next progress update)."""
+    stmt = select(TM.id).where(TM.ticket_id == ticket_id, TM.kind == kind, TM.state == ARMED).limit(1)
+    return conn.execute(stmt).first() is not None

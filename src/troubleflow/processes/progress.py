@@ -1,0 +1,70 @@
+"""Customer-facing progress updates (the 1.3.7.3 flow's *Monitor Resolution Update*, told to the customer
+by Notify Customer Problem, 1.3.7.2.4): a durable `progress` timer per open report, at the interval the
+policy sets for its priority. A firing adds a note summarising the work plan, emits the report's change
+event and arms the next one; End (cleared, cancelled, closed) cancels it with the report's other timers.
+
+The interval travels in the timer's payload, so a report keeps the cadence it was committed under."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from troubleflow.domain import etom
+from troubleflow.domain import work_plan as wp
+from troubleflow.domain.events import TicketEvent
+from troubleflow.domain.jeopardy import WATCHED_STATUSES
+from troubleflow.domain.ticket import Note, TroubleTicket, change_ticket
+from troubleflow.storage import tasks, timers
+from troubleflow.storage.history import HistoryEntry
+from troubleflow.storage.timers import ArmRequest
+
+PROGRESS = "progress"
+AUTHOR = "troubleflow"
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """What one progress firing changes, for the timer pass to write with the rest of its batch."""
+
+    ticket: TroubleTicket
+    events: list[TicketEvent]
+    entries: list[HistoryEntry]
+    arms: list[ArmRequest]
+
+
+def progress_timer(ticket_id: str, due_at: datetime, interval: timedelta) -> ArmRequest:
+    payload = {"interval": int(interval.total_seconds())}
+    return ArmRequest(ticket_id, PROGRESS, etom.NOTIFY_CUSTOMER, due_at, payload)
+
+
+def arm_next(conn: Connection, ticket: TroubleTicket, interval: timedelta | None, now: datetime) -> None:
+    """Arm the report's next progress update one interval from now, unless one is armed already, the
+    policy sets none for its priority, or the SLA clock stands still (the report waits on the customer)."""
+    if interval is None or ticket.status not in WATCHED_STATUSES:
+        return
+    if ticket.tracking is None or ticket.tracking.commitment is None:
+        return
+    if not timers.is_armed(conn, ticket.id, PROGRESS):
+        timers.arm_many(conn, [progress_timer(ticket.id, now + interval, interval)], now)
+
+
+def fire(
+    conn: Connection, ticket: TroubleTicket, due: datetime, interval_s: int, actor: str, now: datetime
+) -> Fired | None:
+    """One progress update: a note authored by troubleflow with the plan's progress and the expected
+    resolution, and the next update one interval on (None: the report is no longer open)."""
+    if ticket.status not in WATCHED_STATUSES:
+        return None
+    plan = list(tasks.for_ticket(conn, ticket.id).values())
+    text = wp.progress_text(plan, ticket.expected_resolution_date)
+    note = Note(text=text, author=AUTHOR)
+    updated, events = change_ticket(ticket, {"note": [*ticket.note, note]}, now=now)
+    entry = HistoryEntry(
+        ticket.id, now, actor, etom.NOTIFY_CUSTOMER, "progressUpdate", reason=text, fields=("note",)
+    )
+    interval = timedelta(seconds=interval_s)
+    nxt = progress_timer(ticket.id, wp.next_progress(due, interval, now), interval)
+    return Fired(updated, events, [entry], [nxt])
