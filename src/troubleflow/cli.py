@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from troubleflow import logs
+from troubleflow import cli_tasks, logs
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
 from troubleflow.domain.policy import Policy, active_policy
@@ -446,3 +446,6 @@ def policy_show(obj: Context, at: str | None) -> None:
             raise click.BadParameter(f"{at!r} is not an ISO 8601 date-time", param_hint="--at") from None
         when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
     _echo_json(policy_as_json(active_policy(load_policies(obj.settings.policy_dir), when)))
+
+
+cli_tasks.register(main, _errors)

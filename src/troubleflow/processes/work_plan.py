@@ -324,7 +324,7 @@ def _roll_up(
     if wanted.notes:
         marked = [f"[task {changed.id} {changed.name}] {text.strip()}" for text in wanted.notes]
         changes["note"] = [*current.note, *(Note(text=text, author=actor) for text in marked)]
-    if changed.state is wp.TaskState.IN_PROGRESS and current.status is Status.ACKNOWLEDGED:
+    if changed.started is not None and current.status is Status.ACKNOWLEDGED:  # started or done at once
         changes["status"] = Status.IN_PROGRESS
         changes["status_change_reason"] = f"task {changed.id} '{changed.name}' started"
     eta = wp.expected_resolution(after.values())
