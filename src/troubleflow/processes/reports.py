@@ -151,10 +151,10 @@ def change_report(
             if clock_moved and policy is not None:
                 track.clock_moved(conn, updated, policy, actor, now)
             outbox.add(conn, events, doc, now)
+            work_plan.followed(conn, current, updated, policy, actor, now)
             if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
                 _end_timers(conn, updated.id, updated.status, actor, now)
                 track.ended(conn, updated, actor, now)
-            work_plan.followed(conn, current, updated, policy, actor, now)
             return updated
     raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
 

@@ -21,7 +21,7 @@ from troubleflow.domain import work_plan as wp
 from troubleflow.domain.calendar import add_working_time
 from troubleflow.domain.events import EventKind
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
-from troubleflow.domain.status import Status
+from troubleflow.domain.status import TRANSITIONS, Status
 from troubleflow.domain.ticket import Note, TroubleTicket, change_ticket
 from troubleflow.errors import Conflict, InvalidInput, PreconditionFailed
 from troubleflow.processes import progress
@@ -104,7 +104,7 @@ def _planned_text(x: wp.Planned) -> str:
 
 def check_clearable(conn: Connection, current: TroubleTicket, changes: dict[str, Any]) -> None:
     """Refuse clearing (TMF `resolved`) while a mandatory task of the plan is open; nothing is written."""
-    if changes.get("status") is Status.RESOLVED and current.status is not Status.RESOLVED:
+    if changes.get("status") is Status.RESOLVED and Status.RESOLVED in TRANSITIONS[current.status]:
         wp.check_clearable(tasks.for_ticket(conn, current.id).values())
 
 
@@ -328,12 +328,8 @@ def _roll_up(
         changes["status"] = Status.IN_PROGRESS
         changes["status_change_reason"] = f"task {changed.id} '{changed.name}' started"
     eta = wp.expected_resolution(after.values())
-    if (
-        eta is not None
-        and eta != wp.expected_resolution(plan.values())
-        and eta != current.expected_resolution_date
-    ):
-        changes["expected_resolution_date"] = eta
+    if "eta" in wanted.given and eta is not None and eta != current.expected_resolution_date:
+        changes["expected_resolution_date"] = eta  # an engineer restated an ETA: the report's follows
     if changes:
         _change_report(conn, current, changes, actor, now, policy)
 
