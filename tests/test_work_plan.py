@@ -140,6 +140,8 @@ def test_finishing_tasks_in_sequence_readies_successors_and_completes_the_plan(
         "taskDone",
         "workPlanComplete",
     ]
+    cancelled = next(h for h in report_history(db, rid) if h.action == "taskCancelled")
+    assert (cancelled.reason, cancelled.old_status) == ("task 3 'Repair on site': fixed remotely", None)
 
 
 def test_assignment_takes_the_skill_the_region_and_the_load(client: TestClient) -> None:

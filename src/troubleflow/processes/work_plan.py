@@ -266,7 +266,8 @@ def _settle(
     after.update({t.id: t for t in wp.reschedule(after)})
     tasks.save_many(conn, [(t, plan[t.id]) for t in after.values() if t != plan[t.id]])
     before = plan[changed.id]
-    entries = [HistoryEntry(changed.ticket_id, now, actor, etom.COORDINATE, *_action(before, changed))]
+    action, why = _action(before, changed)
+    entries = [HistoryEntry(changed.ticket_id, now, actor, etom.COORDINATE, action, reason=why)]
     entries += [
         HistoryEntry(
             t.ticket_id, now, actor, etom.COORDINATE, "taskReady", reason=_label(t, "predecessors done")
