@@ -205,7 +205,7 @@ def test_a_task_update_rolls_its_note_and_eta_into_the_report_and_emits_an_event
     assert _task(client, rid, "4")["expectedCompletionDate"] == "2026-03-02T14:15:00.000Z"
     with db.read() as conn:
         events = outbox.undispatched(conn, 100)
-    assert events[-1].kind == "attributeValueChange" or "note" in (events[-1].fields or ())
+    assert events[-1].kind == "attributesChanged"
     assert set(events[-1].fields or ()) == {"note", "expected_resolution_date"}
 
 

@@ -1,0 +1,75 @@
+"""The pure rules of the work plan (domain.work_plan): no database, no server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from troubleflow.domain import work_plan as wp
+from troubleflow.errors import Conflict
+from troubleflow.policy_files import load_policies
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def _task(
+    task_id: str, state: wp.TaskState, *after: str, mandatory: bool = True, eta: datetime | None = None
+) -> wp.Task:
+    return wp.Task("r", task_id, f"t{task_id}", state, mandatory, HOUR, depends_on=after, eta=eta)
+
+
+def test_missed_progress_slots_are_skipped_so_the_customer_hears_once_per_interval() -> None:
+    assert wp.next_progress(T0, 2 * HOUR, T0 + 30 * timedelta(minutes=1)) == T0 + 2 * HOUR
+    assert wp.next_progress(T0, 2 * HOUR, T0 + 7 * HOUR) == T0 + 8 * HOUR
+    assert wp.next_progress(T0, 2 * HOUR, T0 + 8 * HOUR) == T0 + 10 * HOUR
+
+
+def test_a_waiting_task_is_forecast_behind_its_latest_predecessor() -> None:
+    plan = {
+        "1": _task("1", wp.TaskState.IN_PROGRESS, eta=T0 + 3 * HOUR),
+        "2": _task("2", wp.TaskState.READY, eta=T0 + HOUR),
+        "3": _task("3", wp.TaskState.WAITING, "1", "2", eta=T0 + 2 * HOUR),
+        "4": _task("4", wp.TaskState.WAITING, "3", eta=T0 + 3 * HOUR),
+    }
+
+    moved = {t.id: t.eta for t in wp.reschedule(plan)}
+
+    assert moved == {"3": T0 + 4 * HOUR, "4": T0 + 5 * HOUR}
+
+
+def test_the_report_eta_is_the_end_of_the_mandatory_critical_path() -> None:
+    plan = [
+        _task("1", wp.TaskState.DONE),
+        _task("2", wp.TaskState.READY, eta=T0 + 2 * HOUR),
+        _task("3", wp.TaskState.WAITING, mandatory=False, eta=T0 + 9 * HOUR),
+        _task("4", wp.TaskState.CANCELLED, eta=T0 + 9 * HOUR),
+    ]
+    assert wp.expected_resolution(plan) == T0 + 2 * HOUR
+
+
+def test_a_task_cannot_finish_before_its_predecessors_are_settled() -> None:
+    plan = {"1": _task("1", wp.TaskState.READY), "2": _task("2", wp.TaskState.WAITING, "1")}
+    with pytest.raises(Conflict, match="predecessors"):
+        wp.change(
+            plan["2"], plan, wp.TaskChange(state=wp.TaskState.DONE, given=frozenset({"state"})), "a", T0
+        )
+
+
+def test_a_cancelled_optional_predecessor_no_longer_blocks() -> None:
+    plan = {
+        "1": _task("1", wp.TaskState.CANCELLED, mandatory=False),
+        "2": _task("2", wp.TaskState.WAITING, "1"),
+    }
+    assert [t.id for t in wp.release(plan)] == ["2"]
+
+
+def test_equal_load_goes_to_the_lower_tier_then_to_policy_order() -> None:
+    policy = load_policies(None)[0]
+    assert wp.assign(policy, None, "remote-diagnosis", None, {}).workgroup == "service-desk"  # tier 1
+    assert (
+        wp.assign(policy, None, "remote-diagnosis", None, {"service-desk": 1}).workgroup == "access-network"
+    )
+    assert wp.assign(policy, None, "field-repair", "de-west", {}).workgroup == "field-ops-north"  # fallback
+    assert "none serves region de-west" in wp.assign(policy, None, "field-repair", "de-west", {}).reason
