@@ -67,9 +67,14 @@ def test_a_cancelled_optional_predecessor_no_longer_blocks() -> None:
 
 def test_equal_load_goes_to_the_lower_tier_then_to_policy_order() -> None:
     policy = load_policies(None)[0]
-    assert wp.assign(policy, None, "remote-diagnosis", None, {}).workgroup == "service-desk"  # tier 1
-    assert (
-        wp.assign(policy, None, "remote-diagnosis", None, {"service-desk": 1}).workgroup == "access-network"
-    )
-    assert wp.assign(policy, None, "field-repair", "de-west", {}).workgroup == "field-ops-north"  # fallback
-    assert "none serves region de-west" in wp.assign(policy, None, "field-repair", "de-west", {}).reason
+
+    def loads(**open_tasks: int) -> wp.Load:
+        return lambda groups: {g: open_tasks.get(g.replace("-", "_"), 0) for g in groups}
+
+    assert wp.assign(policy, None, "remote-diagnosis", None, loads()).workgroup == "service-desk"  # tier 1
+    busy = loads(service_desk=1)
+    assert wp.assign(policy, None, "remote-diagnosis", None, busy).workgroup == "access-network"
+    west = wp.assign(policy, None, "field-repair", "de-west", loads())
+    assert west.workgroup == "field-ops-north" and "none serves region de-west" in west.reason
+    south = wp.assign(policy, None, "field-repair", "de-south", loads(field_ops_south=9))
+    assert south.workgroup == "field-ops-south" and "the only workgroup" in south.reason

@@ -15,7 +15,14 @@ from starlette.responses import Response
 from troubleflow.api.errors import JSON
 from troubleflow.api.representation import fmt, put, validate
 from troubleflow.api.runtime import Runtime
-from troubleflow.api.tmf621 import MERGE_TYPES, _actor, _decode_body, _if_match, _media_type
+from troubleflow.api.tmf621 import (
+    MERGE_TYPES,
+    _actor,
+    _decode_body,
+    _if_match,
+    _media_type,
+    raise_unsupported_media,
+)
 from troubleflow.domain import work_plan as wp
 from troubleflow.policy_schema import Duration, iso_duration
 from troubleflow.processes import work_plan
@@ -129,8 +136,6 @@ def make_router(runtime: Runtime) -> APIRouter:
     async def patch_task(request: Request, id: str, task_id: str) -> Response:
         media = _media_type(request)
         if media not in MERGE_TYPES:
-            from troubleflow.api.tmf621 import raise_unsupported_media
-
             raise_unsupported_media(media)
         model = validate(WorkTaskUpdate, _decode_body(await request.body()))
         task = await runtime.write(

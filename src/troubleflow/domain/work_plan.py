@@ -101,6 +101,7 @@ class TaskChange:
 
 
 Finish = Callable[[str | None, datetime, timedelta], datetime]  # (workgroup, start, effort) -> finish
+Load = Callable[[tuple[str, ...]], Mapping[str, int]]  # workgroup ids -> their open tasks
 
 
 def parse_state(value: Any) -> TaskState:
@@ -125,7 +126,7 @@ def assign(
     workgroup: str | None,
     skill: str | None,
     region: str | None,
-    load: Mapping[str, int],
+    load: Load,
     fallback: str | None = None,
 ) -> Assignment:
     """The owner workgroup of a task: the one the template names; else, among the workgroups offering the
@@ -144,9 +145,12 @@ def assign(
         eligible, where = p.workgroups_with_skill(policy, skill), f" (none serves region {region})"
     if not eligible:
         return Assignment(fallback, f"no workgroup offers skill {skill}")
+    if len(eligible) == 1:
+        return Assignment(eligible[0].id, f"skill {skill}{where}; the only workgroup offering it")
+    counts = load(tuple(w.id for w in eligible))  # counted only when there is a choice to make
     order = {w.id: i for i, w in enumerate(policy.workgroups)}
-    chosen = min(eligible, key=lambda w: (load.get(w.id, 0), w.tier, order[w.id]))
-    loads = ", ".join(f"{w.id} {load.get(w.id, 0)}" for w in eligible)
+    chosen = min(eligible, key=lambda w: (counts.get(w.id, 0), w.tier, order[w.id]))
+    loads = ", ".join(f"{w.id} {counts.get(w.id, 0)}" for w in eligible)
     return Assignment(chosen.id, f"skill {skill}{where}; fewest open tasks ({loads})")
 
 
@@ -170,7 +174,7 @@ def plan(
     category: str,
     *,
     region: str | None,
-    load: Mapping[str, int],
+    load: Load,
     fallback: str | None,
     finish: Finish,
     now: datetime,
@@ -179,15 +183,20 @@ def plan(
     owners assigned, dependencies kept, the tasks without predecessors `ready`. Each task's due time is
     its earliest finish: the latest due time of its predecessors (or now) plus its expected effort in
     its workgroup's working time; the forecast (`eta`) starts equal to it."""
-    load = dict(load)
+    placed: dict[str, int] = {}  # tasks of this plan already given to each workgroup
+
+    def counted(groups: tuple[str, ...]) -> Mapping[str, int]:
+        stored = load(groups)
+        return {g: stored.get(g, 0) + placed.get(g, 0) for g in groups}
+
     ids: dict[str, str] = {}
     by_template: dict[str, Task] = {}
     out: list[Planned] = []
     for number, template in enumerate(_topological(p.tasks_for(policy, category)), start=1):
         ids[template.id] = str(number)
-        chosen = assign(policy, template.workgroup, template.skill, region, load, fallback)
+        chosen = assign(policy, template.workgroup, template.skill, region, counted, fallback)
         if chosen.workgroup is not None:
-            load[chosen.workgroup] = load.get(chosen.workgroup, 0) + 1
+            placed[chosen.workgroup] = placed.get(chosen.workgroup, 0) + 1
         starts = max((by_template[d].due or now for d in template.depends_on), default=now)
         due = finish(chosen.workgroup, starts, template.expected_duration)
         task = Task(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -78,7 +79,7 @@ def begin(conn: Connection, ticket: TroubleTicket, policy: p.Policy, now: dateti
         ticket.id,
         ticket.tracking.category,
         region=_region(ticket),
-        load=tasks.load(conn),
+        load=partial(tasks.load, conn),
         fallback=ticket.tracking.workgroup,
         finish=_finish(policy),
         now=now,
@@ -216,7 +217,7 @@ def add_task(
         now = clock.now()
         chosen = wp.Assignment(new.workgroup, f"workgroup {new.workgroup} named by {actor}")
         if policy is not None and not new.workgroup:
-            chosen = wp.assign(policy, None, new.skill, _region(current), tasks.load(conn))
+            chosen = wp.assign(policy, None, new.skill, _region(current), partial(tasks.load, conn))
         task = wp.Task(
             ticket_id=ticket_id,
             id=str(max((int(i) for i in plan), default=0) + 1),

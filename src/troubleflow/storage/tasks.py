@@ -99,11 +99,12 @@ def save_many(conn: Connection, changed: Sequence[tuple[Task, Task]]) -> None:
             raise Conflict(f"task {old.id} of report '{old.ticket_id}' was changed concurrently")
 
 
-def load(conn: Connection) -> dict[str, int]:
-    """Open tasks per workgroup: what assignment by load compares (index on workgroup, state)."""
+def load(conn: Connection, workgroups: Sequence[str]) -> dict[str, int]:
+    """Open tasks of each of `workgroups`: what assignment by load compares. Counted on the index on
+    (workgroup, state), and only for the few workgroups eligible for a task."""
     rows = conn.execute(
         select(K.workgroup, func.count())
-        .where(K.workgroup.is_not(None), K.state.in_([s.value for s in OPEN_STATES]))
+        .where(K.workgroup.in_(list(workgroups)), K.state.in_([s.value for s in OPEN_STATES]))
         .group_by(K.workgroup)
     )
     return {str(w): int(n) for w, n in rows}
