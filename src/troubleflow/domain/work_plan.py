@@ -219,6 +219,48 @@ def plan(
     return out
 
 
+def ad_hoc(
+    plan_: Mapping[str, Task],
+    ticket_id: str,
+    name: str,
+    mandatory: bool,
+    duration: timedelta,
+    *,
+    depends_on: Sequence[str] = (),
+    skill: str | None = None,
+    workgroup: str | None = None,
+    assignee: str | None = None,
+    finish: Finish,
+    now: datetime,
+) -> Task:
+    """A task an engineer adds to a report's plan: numbered after the others, `waiting` until the tasks it
+    depends on are settled, due its effort after the latest of their ends (or now)."""
+    unknown = [d for d in depends_on if d not in plan_]
+    if unknown:
+        raise InvalidInput(
+            f"'dependsOn' names no task of this report: {', '.join(unknown)}", field="dependsOn"
+        )
+    if not name.strip():
+        raise InvalidInput("a task needs a 'name'", field="name")
+    task = Task(
+        ticket_id=ticket_id,
+        id=str(max((int(i) for i in plan_), default=0) + 1),
+        name=name.strip(),
+        state=TaskState.READY,
+        mandatory=mandatory,
+        duration=duration,
+        skill=skill,
+        workgroup=workgroup,
+        assignee=assignee,
+        depends_on=tuple(dict.fromkeys(depends_on)),
+        created=now,
+    )
+    ends = [e for e in (plan_[d].end for d in task.depends_on) if e is not None]
+    due = finish(workgroup, max([now, *ends]), duration)
+    state = TaskState.WAITING if blocking(task, plan_) else TaskState.READY
+    return replace(task, state=state, due=due, eta=due)
+
+
 def blocking(task: Task, plan_: Mapping[str, Task]) -> list[Task]:
     """The predecessors of `task` not yet settled (done or cancelled)."""
     return [plan_[d] for d in task.depends_on if d in plan_ and plan_[d].state not in SETTLED_STATES]

@@ -8,7 +8,7 @@ change and its roll-up into the report commit together or not at all."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -53,9 +53,15 @@ def _finish(policy: p.Policy) -> wp.Finish:
     def finish(workgroup: str | None, start: datetime, effort: timedelta) -> datetime:
         group = next((w for w in policy.workgroups if w.id == workgroup), None)
         spec = next((c for c in policy.calendars if group and c.id == group.calendar), None)
-        return add_working_time(tracking.calendar_of(spec), start, effort) if spec else start + effort
+        if spec is None:
+            return _wall_clock(workgroup, start, effort)
+        return add_working_time(tracking.calendar_of(spec), start, effort)
 
     return finish
+
+
+def _wall_clock(_workgroup: str | None, start: datetime, effort: timedelta) -> datetime:
+    return start + effort
 
 
 def _interval(policy: p.Policy | None, ticket: TroubleTicket) -> timedelta | None:
@@ -200,54 +206,35 @@ def add_task(
 ) -> wp.Task:
     """Add an ad-hoc task to an open report's plan, after the tasks it depends on; owned by the named
     workgroup, else assigned by skill, region and load like a planned task."""
-    if not new.name.strip():
-        raise InvalidInput("a task needs a 'name'", field="name")
     with db.begin() as conn:
         current = tickets.get_for_update(conn, ticket_id)
         if current.status not in WATCHED_STATUSES:
             raise Conflict(f"report '{ticket_id}' is {current.status.value}: its work plan is closed")
-        plan = tasks.for_ticket(conn, ticket_id)
-        unknown = [d for d in new.depends_on if d not in plan]
-        if unknown:
-            raise InvalidInput(
-                f"'dependsOn' names no task of this report: {', '.join(unknown)}", field="dependsOn"
-            )
         if new.workgroup:
             _check_workgroup(policy, new.workgroup)
+        if new.skill and policy is not None and new.skill not in {k.id for k in policy.skills}:
+            raise InvalidInput(f"the policy has no skill '{new.skill}'", field="skill")
+        plan = tasks.for_ticket(conn, ticket_id)
         now = clock.now()
-        chosen = wp.Assignment(new.workgroup, f"workgroup {new.workgroup} named by {actor}")
+        chosen = wp.Assignment(new.workgroup, f"named by {actor}" if new.workgroup else "unowned")
         if policy is not None and not new.workgroup:
             chosen = wp.assign(policy, None, new.skill, _region(current), partial(tasks.load, conn))
-        task = wp.Task(
-            ticket_id=ticket_id,
-            id=str(max((int(i) for i in plan), default=0) + 1),
-            name=new.name.strip(),
-            state=wp.TaskState.READY,
-            mandatory=new.mandatory,
-            duration=new.duration,
+        task = wp.ad_hoc(
+            plan,
+            ticket_id,
+            new.name,
+            new.mandatory,
+            new.duration,
+            depends_on=new.depends_on,
             skill=new.skill,
             workgroup=chosen.workgroup,
             assignee=new.assignee,
-            depends_on=tuple(dict.fromkeys(new.depends_on)),
-            created=now,
+            finish=_finish(policy) if policy is not None else _wall_clock,
+            now=now,
         )
-        if wp.blocking(task, plan):
-            task = replace(task, state=wp.TaskState.WAITING)
-        ends = [e for e in (plan[d].end for d in task.depends_on) if e is not None]
-        due = (
-            (_finish(policy)(task.workgroup, max([now, *ends]), task.duration))
-            if policy
-            else now + task.duration
-        )
-        task = replace(task, due=due, eta=due)
         tasks.add_many(conn, [task])
-        planned = wp.Planned(task, chosen.reason)
-        history.append(
-            conn,
-            HistoryEntry(
-                ticket_id, now, actor, etom.COORDINATE, "taskPlanned", reason=_planned_text(planned)
-            ),
-        )
+        why = _planned_text(wp.Planned(task, chosen.reason))
+        history.append(conn, HistoryEntry(ticket_id, now, actor, etom.COORDINATE, "taskPlanned", reason=why))
         return task
 
 
