@@ -235,6 +235,20 @@ def test_progress_updates_fire_at_the_priority_interval_once_per_interval_and_st
     assert worker.run_once().fired == 0  # End stopped the progress updates
 
 
+def test_a_note_the_customer_sees_moves_the_next_progress_update_one_interval_on(
+    client: TestClient, db: Database, settings: Settings, clock: FixedClock
+) -> None:
+    worker = Worker(db, settings, clock=clock)
+    rid = _access_fault(client)["id"]  # P2: every 2 h, first due 11:00
+    clock.advance(HOUR)  # 10:00: the engineer tells the customer something
+    assert _work(client, rid, "1", {"note": [{"text": "technician booked"}]}).status_code == 200
+
+    clock.advance(HOUR)  # 11:00: the customer heard from us an hour ago
+    assert worker.run_once().fired == 0
+    clock.advance(HOUR)  # 12:00: two hours of silence
+    assert worker.run_once().fired == 1
+
+
 def test_cancelling_the_report_cascades_to_its_open_tasks(client: TestClient, db: Database) -> None:
     rid = _access_fault(client)["id"]
     _finish(client, rid, "1")

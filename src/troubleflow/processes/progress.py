@@ -40,14 +40,27 @@ def progress_timer(ticket_id: str, due_at: datetime, interval: timedelta) -> Arm
     return ArmRequest(ticket_id, PROGRESS, etom.NOTIFY_CUSTOMER, due_at, payload)
 
 
+def _runs(ticket: TroubleTicket, interval: timedelta | None) -> bool:
+    """Progress updates run while the report is open and its SLA clock runs (not while it waits on the
+    customer), and only for priorities the policy gives an interval."""
+    stopped = ticket.tracking is None or ticket.tracking.commitment is None
+    return interval is not None and ticket.status in WATCHED_STATUSES and not stopped
+
+
 def arm_next(conn: Connection, ticket: TroubleTicket, interval: timedelta | None, now: datetime) -> None:
-    """Arm the report's next progress update one interval from now, unless one is armed already, the
-    policy sets none for its priority, or the SLA clock stands still (the report waits on the customer)."""
-    if interval is None or ticket.status not in WATCHED_STATUSES:
+    """Arm the report's next progress update one interval from now, unless one is armed already."""
+    if _runs(ticket, interval) and not timers.is_armed(conn, ticket.id, PROGRESS):
+        assert interval is not None
+        timers.arm_many(conn, [progress_timer(ticket.id, now + interval, interval)], now)
+
+
+def heard(conn: Connection, ticket: TroubleTicket, interval: timedelta | None, now: datetime) -> None:
+    """The customer just heard something (a status change or a note): the next progress update is due one
+    interval from now, so updates come "while nothing changes" and never right after a real one."""
+    if not _runs(ticket, interval):
         return
-    if ticket.tracking is None or ticket.tracking.commitment is None:
-        return
-    if not timers.is_armed(conn, ticket.id, PROGRESS):
+    assert interval is not None
+    if not timers.postpone(conn, ticket.id, PROGRESS, now + interval):
         timers.arm_many(conn, [progress_timer(ticket.id, now + interval, interval)], now)
 
 

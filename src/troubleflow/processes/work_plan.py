@@ -124,13 +124,25 @@ def followed(
     now: datetime,
 ) -> None:
     """After a report change: a report that is no longer open ends its plan (Cancel Customer Problem
-    cascades to the open tasks; clearing ends the optional ones left); a report open again, or whose
-    SLA clock restarted, gets its next progress update armed."""
+    cascades to the open tasks; clearing ends the optional ones left); for an open report, the next
+    customer progress update is moved or armed."""
     if updated.status not in WATCHED_STATUSES:
         if previous.status in WATCHED_STATUSES:
             _end_plan(conn, updated, actor, now)
         return
-    progress.arm_next(conn, updated, _interval(policy, updated), now)
+    _told(conn, previous, updated, policy, now)
+
+
+def _told(
+    conn: Connection, previous: TroubleTicket, updated: TroubleTicket, policy: p.Policy | None, now: datetime
+) -> None:
+    """A new status or note tells the customer something: the next progress update moves one interval on;
+    any other change only makes sure one is armed (after a reopen or a restarted SLA clock)."""
+    interval = _interval(policy, updated)
+    if updated.status != previous.status or len(updated.note) > len(previous.note):
+        progress.heard(conn, updated, interval, now)
+    else:
+        progress.arm_next(conn, updated, interval, now)
 
 
 def _end_plan(conn: Connection, ticket: TroubleTicket, actor: str, now: datetime) -> None:
@@ -320,7 +332,8 @@ def _roll_up(
     if "eta" in wanted.given and eta is not None and eta != current.expected_resolution_date:
         changes["expected_resolution_date"] = eta  # an engineer restated an ETA: the report's follows
     if changes:
-        _change_report(conn, current, changes, actor, now, policy)
+        updated = _change_report(conn, current, changes, actor, now, policy)
+        _told(conn, current, updated, policy, now)
 
 
 def _change_report(
