@@ -293,12 +293,17 @@ def test_server_owned_task_attributes_and_bad_values_are_refused(client: TestCli
     rid = _access_fault(client)["id"]
 
     for body in (
+        {"expectedCompletionDate": "9999-12-31T23:59:59Z"},
+        {"assignee": "x" * 201},
         {"dueDate": "2026-03-03T00:00:00Z"},
         {"state": "finished"},
         {"expectedCompletionDate": "soon"},
     ):
         r = _work(client, rid, "1", body)
         assert r.status_code == 400 and r.json()["@type"] == "Error", body
+    for created in ({"name": "x" * 201}, {"name": "x", "expectedDuration": "P9999D"}, {"name": " "}):
+        r = client.post(TASKS.format(rid), json=created)
+        assert r.status_code == 400 and r.json()["@type"] == "Error", created
     assert client.get(f"{TASKS.format(rid)}/99").status_code == 404
     assert client.get(TASKS.format("no-such-report")).status_code == 404
 

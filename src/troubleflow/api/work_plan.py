@@ -36,8 +36,9 @@ class _Body(BaseModel):
 
 
 class NoteInput(_Body):
+    """A task note; its author is the caller (`X-Troubleflow-Actor`), its date the server's clock."""
+
     text: str
-    author: str | None = None
 
 
 class WorkTaskUpdate(_Body):
@@ -45,8 +46,8 @@ class WorkTaskUpdate(_Body):
 
     state: str | None = None
     state_change_reason: str | None = Field(None, alias="stateChangeReason")
-    assignee: str | None = None
-    workgroup: str | None = None
+    assignee: str | None = Field(None, max_length=200)
+    workgroup: str | None = Field(None, max_length=100)
     expected_completion_date: AwareDatetime | None = Field(None, alias="expectedCompletionDate")
     note: list[NoteInput] = []
 
@@ -54,10 +55,10 @@ class WorkTaskUpdate(_Body):
 class WorkTaskCreate(_Body):
     """An ad-hoc task: a workgroup or a skill to assign by, the tasks it waits for."""
 
-    name: str
-    workgroup: str | None = None
-    skill: str | None = None
-    assignee: str | None = None
+    name: str = Field(max_length=200)
+    workgroup: str | None = Field(None, max_length=100)
+    skill: str | None = Field(None, max_length=100)
+    assignee: str | None = Field(None, max_length=200)
     mandatory: bool = True
     depends_on: list[str] = Field([], alias="dependsOn")
     expected_duration: Duration = Field(timedelta(hours=1), alias="expectedDuration")

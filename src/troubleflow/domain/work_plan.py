@@ -28,6 +28,9 @@ class TaskState(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Bounds that keep forecasts computable (and absurd input out): an ETA within ten years, an effort of a year.
+MAX_AHEAD = timedelta(days=3650)
+MAX_EFFORT = timedelta(days=365)
 OPEN_STATES = frozenset({TaskState.WAITING, TaskState.READY, TaskState.IN_PROGRESS})
 SETTLED_STATES = frozenset({TaskState.DONE, TaskState.CANCELLED})
 
@@ -242,6 +245,8 @@ def ad_hoc(
         )
     if not name.strip():
         raise InvalidInput("a task needs a 'name'", field="name")
+    if not timedelta(0) < duration <= MAX_EFFORT:
+        raise InvalidInput("'expectedDuration' must be positive and at most a year", field="expectedDuration")
     task = Task(
         ticket_id=ticket_id,
         id=str(max((int(i) for i in plan_), default=0) + 1),
@@ -281,6 +286,8 @@ def change(task: Task, plan_: Mapping[str, Task], wanted: TaskChange, actor: str
     if "workgroup" in wanted.given:
         updated = replace(updated, workgroup=wanted.workgroup or None)
     if "eta" in wanted.given:
+        if wanted.eta is not None and not now - MAX_AHEAD <= wanted.eta <= now + MAX_AHEAD:
+            raise InvalidInput("'expectedCompletionDate' must lie within ten years of now", field="eta")
         updated = replace(updated, eta=wanted.eta)
     for text in wanted.notes:
         if not text.strip():
