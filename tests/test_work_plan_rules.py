@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from troubleflow.domain import work_plan as wp
-from troubleflow.errors import Conflict
+from troubleflow.errors import Conflict, InvalidInput
 from troubleflow.policy_files import load_policies
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -78,3 +80,50 @@ def test_equal_load_goes_to_the_lower_tier_then_to_policy_order() -> None:
     assert west.workgroup == "field-ops-north" and "none serves region de-west" in west.reason
     south = wp.assign(policy, None, "field-repair", "de-south", loads(field_ops_south=9))
     assert south.workgroup == "field-ops-south" and "the only workgroup" in south.reason
+
+
+@st.composite
+def _plans(draw: st.DrawFn) -> dict[str, wp.Task]:
+    """A random plan: each task may depend on earlier ones (a DAG, as the policy loader guarantees)."""
+    n = draw(st.integers(1, 6))
+    plan: dict[str, wp.Task] = {}
+    for i in range(1, n + 1):
+        after = tuple(str(d) for d in sorted(draw(st.sets(st.integers(1, i - 1))))) if i > 1 else ()
+        state = wp.TaskState.WAITING if after else wp.TaskState.READY
+        plan[str(i)] = _task(str(i), state, *after, mandatory=draw(st.booleans()))
+    return plan
+
+
+OPS = st.lists(
+    st.tuples(
+        st.integers(1, 6),
+        st.sampled_from([wp.TaskState.IN_PROGRESS, wp.TaskState.DONE, wp.TaskState.CANCELLED]),
+    ),
+    max_size=20,
+)
+
+
+@given(_plans(), OPS)
+def test_no_task_ever_runs_ahead_of_its_predecessors(
+    plan: dict[str, wp.Task], ops: list[tuple[int, wp.TaskState]]
+) -> None:
+    for number, target in ops:
+        task = plan.get(str(number))
+        if task is None:
+            continue
+        wanted = wp.TaskChange(state=target, reason="not needed", given=frozenset({"state", "reason"}))
+        try:
+            changed = wp.change(task, plan, wanted, "a", T0)
+        except (Conflict, InvalidInput):
+            continue
+        plan = {**plan, changed.id: changed}
+        plan.update({t.id: t for t in wp.release(plan)})
+        for t in plan.values():
+            if t.state in (wp.TaskState.IN_PROGRESS, wp.TaskState.DONE):
+                assert not wp.blocking(t, plan)
+            if t.state is wp.TaskState.WAITING:
+                assert wp.blocking(t, plan)
+            if t.state is wp.TaskState.CANCELLED:
+                assert not t.mandatory
+        if wp.is_complete(plan.values()):
+            wp.check_clearable(plan.values())  # never raises once nothing is open
