@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from troubleflow.domain import work_plan as wp
+from troubleflow.domain.progress import next_progress
 from troubleflow.errors import Conflict, InvalidInput
 from troubleflow.policy_files import load_policies
 
@@ -23,9 +24,9 @@ def _task(
 
 
 def test_missed_progress_slots_are_skipped_so_the_customer_hears_once_per_interval() -> None:
-    assert wp.next_progress(T0, 2 * HOUR, T0 + 30 * timedelta(minutes=1)) == T0 + 2 * HOUR
-    assert wp.next_progress(T0, 2 * HOUR, T0 + 7 * HOUR) == T0 + 8 * HOUR
-    assert wp.next_progress(T0, 2 * HOUR, T0 + 8 * HOUR) == T0 + 10 * HOUR
+    assert next_progress(T0, 2 * HOUR, T0 + 30 * timedelta(minutes=1)) == T0 + 2 * HOUR
+    assert next_progress(T0, 2 * HOUR, T0 + 7 * HOUR) == T0 + 8 * HOUR
+    assert next_progress(T0, 2 * HOUR, T0 + 8 * HOUR) == T0 + 10 * HOUR
 
 
 def test_a_waiting_task_is_forecast_behind_its_latest_predecessor() -> None:

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from troubleflow.domain import etom
-from troubleflow.domain import work_plan as wp
 from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
+from troubleflow.domain.progress import next_progress, progress_text
 from troubleflow.domain.ticket import Note, TroubleTicket, change_ticket
 from troubleflow.storage import tasks, timers
 from troubleflow.storage.history import HistoryEntry
@@ -72,12 +72,12 @@ def fire(
     if ticket.status not in WATCHED_STATUSES:
         return None
     plan = list(tasks.for_ticket(conn, ticket.id).values())
-    text = wp.progress_text(plan, ticket.expected_resolution_date)
+    text = progress_text(plan, ticket.expected_resolution_date)
     note = Note(text=text, author=AUTHOR)
     updated, events = change_ticket(ticket, {"note": [*ticket.note, note]}, now=now)
     entry = HistoryEntry(
         ticket.id, now, actor, etom.NOTIFY_CUSTOMER, "progressUpdate", reason=text, fields=("note",)
     )
     interval = timedelta(seconds=interval_s)
-    nxt = progress_timer(ticket.id, wp.next_progress(due, interval, now), interval)
+    nxt = progress_timer(ticket.id, next_progress(due, interval, now), interval)
     return Fired(updated, events, [entry], [nxt])
