@@ -146,3 +146,18 @@ def ticket_body(version: str = "v4", **overrides: object) -> dict[str, object]:
 
 def api(version: str) -> str:
     return f"/tmf-api/troubleTicket/{version}"
+
+
+def finish_work_plan(client: TestClient, ticket_id: str) -> None:
+    """Finish the open mandatory tasks of a report's work plan in sequence, through the API, as engineers
+    do before clearing it (Coordinate Customer Problem, 1.3.7.3.1: no clearing with mandatory tasks open)."""
+    url = f"/tmf-api/troubleflow/v1/troubleTicket/{ticket_id}/task"
+    while True:
+        workable = [
+            t for t in client.get(url).json() if t["mandatory"] and t["state"] in ("ready", "inProgress")
+        ]
+        if not workable:
+            return
+        for t in workable:
+            r = client.patch(f"{url}/{t['id']}", json={"state": "done"})
+            assert r.status_code == 200, r.text

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.conftest import BASE, SPECS, api, ticket_body
+from tests.conftest import BASE, SPECS, api, finish_work_plan, ticket_body
 from tests.spec_validator import DATE_TIME_CHECKED, OpenApiSpec, SpecViolation
 from troubleflow import webhooks
 from troubleflow.storage import outbox
@@ -299,6 +299,8 @@ def run_lifecycle(client: TestClient) -> None:
         {"status": "inProgress", "statusChangeReason": "serial received"},
         {"status": "resolved", "statusChangeReason": "line card replaced"},
     ):
+        if patch.get("status") == "resolved":
+            finish_work_plan(client, ticket["id"])  # no clearing with mandatory tasks open (1.3.7.3.1)
         response = client.patch(url, headers=MERGE, json=patch)
         assert response.status_code == 200, response.text
     assert client.delete(url).status_code == 204

@@ -32,6 +32,12 @@ def _patch(client: TestClient, ticket_id: str, body: dict[str, Any]) -> Any:
     return client.patch(f"{api('v4')}/troubleTicket/{ticket_id}", json=body, headers=MERGE)
 
 
+def _work(client: TestClient, ticket_id: str, task_id: str, state: str) -> Any:
+    """Work a task of the report's plan (Coordinate Customer Problem, 1.3.7.3.1)."""
+    url = f"/tmf-api/troubleflow/v1/troubleTicket/{ticket_id}/task/{task_id}"
+    return client.patch(url, json={"state": state}, headers=MERGE)
+
+
 def _get(client: TestClient, ticket_id: str) -> dict[str, Any]:
     return client.get(f"{api('v4')}/troubleTicket/{ticket_id}").json()  # type: ignore[no-any-return]
 
@@ -86,34 +92,38 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
     rid = report["id"]
     clock.advance(30 * MINUTE)
     assert _patch(client, rid, {"status": "inProgress"}).status_code == 200
+    assert _work(client, rid, "1", "inProgress").status_code == 200  # isolate in the core network
 
-    clock.advance(90 * MINUTE)  # 11:00: half of the 4 h used
-    assert worker.run_once().fired == 1
+    clock.advance(90 * MINUTE)  # 11:00: half of the 4 h used; the P1 progress update (every 30 min) due
+    assert worker.run_once().fired == 2  # the progress update missed since 09:30 comes once, not thrice
     assert worker.run_once().fired == 0  # once
     assert (_get(client, rid)["jeopardy"]["threshold"], _get(client, rid)["escalationLevel"]) == (50, 1)
 
-    clock.advance(30 * MINUTE)  # 11:30: waiting on the customer stops the clock
+    clock.advance(30 * MINUTE)  # 11:30: isolated; waiting on the customer stops the clock
+    assert _work(client, rid, "1", "done").status_code == 200
     stopped = _patch(client, rid, {"status": "pending", "statusChangeReason": "need site access"}).json()
     assert "restorationCommitment" not in stopped and stopped["slaClock"]["state"] == "stopped"
     clock.advance(120 * MINUTE)  # 13:30: the old 75 %, 90 % and breach instants pass while stopped
-    assert worker.run_once().fired == 0
+    assert worker.run_once().fired == 0  # and no progress update while the report waits on the customer
 
     restarted = _patch(client, rid, {"status": "inProgress"}).json()
     assert restarted["restorationCommitment"] == "2026-03-02T15:00:00.000Z"  # moved by the 2 h stopped
     assert restarted["slaClock"]["stops"] == [
         {"status": "pending", "start": "2026-03-02T11:30:00.000Z", "end": "2026-03-02T13:30:00.000Z"}
     ]
-    clock.advance(30 * MINUTE)  # 14:00 = 75 % of 4 h plus the 2 h stopped
-    assert worker.run_once().fired == 1
+    clock.advance(30 * MINUTE)  # 14:00 = 75 % of 4 h plus the 2 h stopped, and a progress update
+    assert worker.run_once().fired == 2
     assert (_get(client, rid)["jeopardy"]["threshold"], _get(client, rid)["escalationLevel"]) == (75, 2)
 
-    clock.advance(10 * MINUTE)
+    clock.advance(10 * MINUTE)  # restored, reviewed: the mandatory tasks are done in sequence
+    assert _work(client, rid, "2", "done").status_code == 200
+    assert _work(client, rid, "3", "done").status_code == 200
     assert (
         _patch(client, rid, {"status": "resolved", "statusChangeReason": "line card replaced"}).status_code
         == 200
     )
     clock.advance(timedelta(hours=3))
-    assert worker.run_once().fired == 0  # End stopped the 90 % and breach timers
+    assert worker.run_once().fired == 0  # End stopped the 90 % and breach timers and the progress updates
 
     trail = [(h.process_id, h.action) for h in report_history(db, rid)]
     assert trail == [
@@ -124,15 +134,25 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
         ("1.3.7.3.5", "prioritized"),
         ("1.3.7.3.4", "restorationCommitted"),
         ("1.3.7.1.6", "knownErrorChecked"),  # Check Known Error: the database is empty here
+        *[("1.3.7.3.1", "taskPlanned")] * 3,
         ("1.3.7.3.1", "statusChanged"),
+        ("1.3.7.3.1", "taskStarted"),
+        ("1.3.7.2.4", "progressUpdate"),
         ("1.3.7.3.4", "jeopardy"),
         ("1.3.7.3.3", "escalated"),
+        ("1.3.7.3.1", "taskDone"),
+        ("1.3.7.3.1", "taskReady"),
         ("1.3.7.3.1", "statusChanged"),
         ("1.3.7.3.4", "clockStopped"),
         ("1.3.7.3.1", "statusChanged"),
         ("1.3.7.3.4", "clockRestarted"),
         ("1.3.7.3.4", "jeopardy"),
         ("1.3.7.3.3", "escalated"),
+        ("1.3.7.2.4", "progressUpdate"),
+        ("1.3.7.3.1", "taskDone"),
+        ("1.3.7.3.1", "taskReady"),
+        ("1.3.7.3.1", "taskDone"),
+        ("1.3.7.3.1", "workPlanComplete"),
         ("1.3.7.3", "statusChanged"),
         ("1.3.7.3.3", "timersStopped"),
         ("1.3.7.3.3", "trackingEnded"),

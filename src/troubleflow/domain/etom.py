@@ -37,6 +37,7 @@ _PROCESSES = (
     Process("1.3.7.1.9", "Create Customer Problem Known Record", 4, "1.3.7.1", "Create Known record"),
     Process("1.3.7.2", "Report Customer Problem", 3, "1.3.7"),
     Process("1.3.7.2.2", "Distribute Customer Problem Notifications", 4, "1.3.7.2"),
+    Process("1.3.7.2.4", "Notify Customer Problem", 4, "1.3.7.2"),
     Process("1.3.7.3", "Manage Customer Problem Coordination", 3, "1.3.7", "Track & Manage Customer Problem"),
     Process("1.3.7.3.1", "Coordinate Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.3.2", "Cancel Customer Problem", 4, "1.3.7.3"),
@@ -70,6 +71,7 @@ PRIORITIZE = "1.3.7.3.5"
 CHECK_KNOWN_ERROR = "1.3.7.1.6"
 CREATE_KNOWN_RECORD = "1.3.7.1.9"
 NOTIFY = "1.3.7.2.2"
+NOTIFY_CUSTOMER = "1.3.7.2.4"  # customer-facing progress updates (the flow's Monitor Resolution Update)
 SUPPORT_READINESS = "1.3.1"
 
 # Which process performs a status change (research/etom.md §2.1): Track & Manage sets *cleared*

@@ -20,7 +20,7 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import intake, known_error_check
+from troubleflow.processes import intake, known_error_check, work_plan
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -73,6 +73,8 @@ def create_report(
                 ticket, events = _first_contact_resolution(conn, ticket, events, actor, now)
             ticket = intake.check_outage(conn, ticket, actor, now)
             doc = tickets.add(conn, ticket)
+            if policy is not None:
+                work_plan.begin(conn, ticket, policy, now)  # Coordinate Customer Problem (1.3.7.3.1)
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             outbox.add(conn, events, doc, now)
@@ -138,6 +140,7 @@ def change_report(
             now = clock.now()
             changes = compute(current)
             _check_cancel_reason(current, changes)
+            work_plan.check_clearable(conn, current, changes)
             updated, events = change_ticket(current, changes, now=now)
             if not events:
                 return current
@@ -151,6 +154,7 @@ def change_report(
             if clock_moved and policy is not None:
                 track.clock_moved(conn, updated, policy, actor, now)
             outbox.add(conn, events, doc, now)
+            work_plan.followed(conn, current, updated, policy, actor, now)
             if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
                 _end_timers(conn, updated.id, updated.status, actor, now)
                 track.ended(conn, updated, actor, now)

@@ -6,6 +6,7 @@ Kinds:
 - `jeopardy` (Monitor Customer Problem Jeopardy Status, 1.3.7.3.4): payload `{"threshold": 75}`; the
   report's `jeopardy` is raised to that threshold (never lowered), the escalation matrix may raise its
   `escalationLevel` (Escalate Customer Problem, 1.3.7.3.3; never lowered), and subscribers hear of it.
+- `progress` (customer progress update, Notify Customer Problem 1.3.7.2.4): see `processes/progress.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
 from troubleflow.domain.policy import EscalationStep, Policy
 from troubleflow.domain.ticket import TroubleTicket
+from troubleflow.processes import progress
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -86,6 +88,14 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
         for item in due:
             ticket = current.get(item.ticket_id)
             if ticket is None:  # the report was deleted: nothing left to act on
+                continue
+            if item.kind == progress.PROGRESS:  # customer-facing progress update (processes/progress.py)
+                told = progress.fire(conn, ticket, item.due_at, int(item.payload["interval"]), ACTOR, now)
+                if told is not None:
+                    current[item.ticket_id] = told.ticket
+                    events.setdefault(item.ticket_id, []).extend(told.events)
+                    entries += told.entries
+                    chained += told.arms
                 continue
             if item.kind != JEOPARDY:
                 log.error("timer %s has unknown kind %r; marked fired without effect", item.id, item.kind)

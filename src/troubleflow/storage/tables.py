@@ -331,3 +331,33 @@ SEARCH_OBJECTS = frozenset({"known_error_fts", "ix_known_error_search"})
 def include_name(name: str | None, type_: str, _parents: Any) -> bool:
     """Schema comparison (Alembic autogenerate) skips the full-text objects and FTS5's shadow tables."""
     return not (name and (name in SEARCH_OBJECTS or name.startswith("known_error_fts_")))
+
+
+# --- Work plan (Coordinate Customer Problem, 1.3.7.3.1; docs/work-plan.md) -------------------------------
+# One row per task of a report's plan, numbered within the report (`seq`); the report's own row is the
+# lock every task change takes first. (workgroup, state) counts the open tasks per workgroup (load).
+task = Table(
+    "task",
+    metadata,
+    Column("ticket_id", String(40), ForeignKey("trouble_ticket.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("template", String(100)),  # the policy task template; NULL for an ad-hoc task
+    Column("skill", String(100)),
+    Column("workgroup", String(100)),
+    Column("assignee", String(200)),
+    Column("state", String(12), nullable=False),  # waiting | ready | inProgress | done | cancelled
+    Column("mandatory", Integer, nullable=False),
+    Column("depends_on", Text, nullable=False),  # JSON array of task numbers of the same report
+    Column("duration_s", Integer, nullable=False),  # expected effort, seconds of working time
+    Column("due_at", UtcDateTime),
+    Column("eta", UtcDateTime),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("reason", Text),
+    Column("notes", Text, nullable=False),  # JSON array of {text, author, date}
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "workgroup", "state"),
+)
+# --- end work plan ----------------------------------------------------------------------------------------

@@ -96,3 +96,19 @@ def cancel_for_ticket(conn: Connection, ticket_id: str, now: datetime) -> int:
 def for_ticket(conn: Connection, ticket_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(select(timer).where(TM.ticket_id == ticket_id).order_by(TM.due_at, TM.id))
     return [{**r._mapping, "payload": decode_json(r.payload)} for r in rows]
+
+
+def is_armed(conn: Connection, ticket_id: str, kind: str) -> bool:
+    """Whether a timer of this kind is armed for the report (e.g. its next progress update)."""
+    stmt = select(TM.id).where(TM.ticket_id == ticket_id, TM.kind == kind, TM.state == ARMED).limit(1)
+    return conn.execute(stmt).first() is not None
+
+
+def postpone(conn: Connection, ticket_id: str, kind: str, due_at: datetime) -> int:
+    """Move the report's armed timers of this kind to `due_at`; returns how many there were."""
+    result = conn.execute(
+        update(timer)
+        .where(TM.ticket_id == ticket_id, TM.kind == kind, TM.state == ARMED)
+        .values(due_at=due_at)
+    )
+    return int(result.rowcount)
