@@ -25,7 +25,7 @@ from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
 from troubleflow.policy_files import load_policies
 from troubleflow.processes import timers
-from troubleflow.storage import hubs, idempotency, outbox, tally
+from troubleflow.storage import hubs, idempotency, outbox, tally, workload
 from troubleflow.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -93,12 +93,16 @@ class Worker:
         return Pass(dispatched, delivered + retried, failed + retries_failed, parked + retries_parked, fired)
 
     def fold_tally(self) -> int:
-        """Fold the ticket tally's deltas once enough have piled up, so a count stays a short sum."""
-        with self.db.read() as conn:
-            if tally.pending_rows(conn) < tally.FOLD_AFTER_ROWS:
-                return 0
-        with self.db.begin() as conn:
-            return tally.fold(conn)
+        """Fold the ticket tally's and the workgroup load's deltas once enough have piled up, so a count
+        stays a short sum."""
+        folded = 0
+        for store in (tally, workload):
+            with self.db.read() as conn:
+                if store.pending_rows(conn) < store.FOLD_AFTER_ROWS:
+                    continue
+            with self.db.begin() as conn:
+                folded += store.fold(conn)
+        return folded
 
     def fire_timers(self) -> int:
         """Fire due timers (jeopardy, ...) in one transaction with their effects; returns how many."""

@@ -47,9 +47,12 @@ def _runs(ticket: TroubleTicket, interval: timedelta | None) -> bool:
     return interval is not None and ticket.status in WATCHED_STATUSES and not stopped
 
 
-def arm_next(conn: Connection, ticket: TroubleTicket, interval: timedelta | None, now: datetime) -> None:
-    """Arm the report's next progress update one interval from now, unless one is armed already."""
-    if _runs(ticket, interval) and not timers.is_armed(conn, ticket.id, PROGRESS):
+def arm_next(
+    conn: Connection, ticket: TroubleTicket, interval: timedelta | None, now: datetime, *, new: bool = False
+) -> None:
+    """Arm the report's next progress update one interval from now, unless one is armed already (a `new`
+    report has none: its create skips the look)."""
+    if _runs(ticket, interval) and (new or not timers.is_armed(conn, ticket.id, PROGRESS)):
         assert interval is not None
         timers.arm_many(conn, [progress_timer(ticket.id, now + interval, interval)], now)
 

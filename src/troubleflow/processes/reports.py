@@ -22,7 +22,7 @@ from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from troubleflow.processes import intake, known_error_check, work_plan
 from troubleflow.processes import tracking as track
-from troubleflow.storage import history, idempotency, outbox, tickets, timers
+from troubleflow.storage import history, idempotency, outbox, tasks, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -243,6 +243,7 @@ def delete_report(
         if if_match is not None and current.version != if_match:
             raise PreconditionFailed(f"ticket '{ticket_id}' is at version {current.version}, not {if_match}")
         now = clock.now()
+        tasks.forget(conn, ticket_id)
         tickets.remove(conn, ticket_id)
         timers.cancel_for_ticket(conn, ticket_id, now)
         history.append(

@@ -98,7 +98,7 @@ def begin(conn: Connection, ticket: TroubleTicket, policy: p.Policy, now: dateti
             for x in planned
         ],
     )
-    progress.arm_next(conn, ticket, _interval(policy, ticket), now)
+    progress.arm_next(conn, ticket, _interval(policy, ticket), now, new=True)
 
 
 def _planned_text(x: wp.Planned) -> str:

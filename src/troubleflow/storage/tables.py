@@ -360,4 +360,13 @@ task = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "workgroup", "state"),
 )
+
+# Open tasks per workgroup as signed deltas (storage/workload.py), like `ticket_tally`.
+workgroup_load = Table(
+    "workgroup_load",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("workgroup", String(100), nullable=False, index=True),
+    Column("n", Integer, nullable=False),
+)
 # --- end work plan ----------------------------------------------------------------------------------------

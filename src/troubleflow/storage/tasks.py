@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, select, update
 
-from troubleflow.domain.work_plan import OPEN_STATES, Task, TaskNote, TaskState
+from troubleflow.domain.work_plan import Task, TaskNote, TaskState
 from troubleflow.errors import Conflict, NotFound
+from troubleflow.storage import workload
 from troubleflow.storage.codec import decode_json, encode_json
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import task
 
 K = task.c
@@ -70,8 +72,8 @@ def _task(r: Any) -> Task:
 
 
 def add_many(conn: Connection, tasks: Sequence[Task]) -> None:
-    if tasks:
-        conn.execute(insert(task), [_row(t) for t in tasks])
+    insert_rows(conn, task, [_row(t) for t in tasks])
+    workload.record(conn, (d for t in tasks for d in workload.moved(None, t)))
 
 
 def for_ticket(conn: Connection, ticket_id: str) -> dict[str, Task]:
@@ -97,14 +99,14 @@ def save_many(conn: Connection, changed: Sequence[tuple[Task, Task]]) -> None:
         )
         if result.rowcount != 1:
             raise Conflict(f"task {old.id} of report '{old.ticket_id}' was changed concurrently")
+    workload.record(conn, (d for new, old in changed for d in workload.moved(old, new)))
 
 
 def load(conn: Connection, workgroups: Sequence[str]) -> dict[str, int]:
-    """Open tasks of each of `workgroups`: what assignment by load compares. Counted on the index on
-    (workgroup, state), and only for the few workgroups eligible for a task."""
-    rows = conn.execute(
-        select(K.workgroup, func.count())
-        .where(K.workgroup.in_(list(workgroups)), K.state.in_([s.value for s in OPEN_STATES]))
-        .group_by(K.workgroup)
-    )
-    return {str(w): int(n) for w, n in rows}
+    """Open tasks of each of `workgroups`: what assignment by load compares (storage/workload.py)."""
+    return workload.open_tasks(conn, workgroups)
+
+
+def forget(conn: Connection, ticket_id: str) -> None:
+    """Before a report is deleted (its tasks go with it, by cascade): its open tasks leave the load."""
+    workload.record(conn, (d for t in for_ticket(conn, ticket_id).values() for d in workload.moved(t, None)))
