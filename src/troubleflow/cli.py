@@ -204,7 +204,7 @@ def db_upgrade(obj: Context) -> None:
 @click.option(
     "--due-timers",
     type=click.IntRange(min=0),
-    help="arm a jeopardy timer on every open report, this many of them already due",
+    help="arm a jeopardy timer on every open report (under Track & Manage), this many of them already due",
 )
 @click.pass_obj
 def db_seed(
@@ -227,6 +227,7 @@ def db_seed(
             progress=bar.update,
             open_only=open_only,
             due_timers=due_timers,
+            policy=obj.policy() if due_timers is not None else None,
         )
     seconds = time.perf_counter() - started
     click.echo(f"seeded {written} reports in {seconds:.1f} s ({written / seconds:,.0f} reports/s)")

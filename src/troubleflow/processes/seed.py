@@ -11,14 +11,17 @@ import multiprocessing
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from troubleflow.domain import etom
+from troubleflow.domain import etom, tracking
 from troubleflow.domain.ids import new_id
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
+from troubleflow.domain.policy import Policy
 from troubleflow.domain.status import Status, check_transition
 from troubleflow.domain.ticket import Note, Ref, StatusChange, TroubleTicket, open_ticket
+from troubleflow.domain.tracking import Tracking
 from troubleflow.processes.timers import jeopardy_timer
 from troubleflow.storage import history, tally, tickets, timers
 from troubleflow.storage.db import Database
@@ -122,6 +125,7 @@ class _Plan:
     open_only: bool
     due_timers: int | None
     now: datetime
+    policy: Policy | None = None  # with timers: open reports are under Track & Manage by this policy
 
 
 def seed_reports(
@@ -134,13 +138,15 @@ def seed_reports(
     open_only: bool = False,
     due_timers: int | None = None,
     now: datetime | None = None,
+    policy: Policy | None = None,
 ) -> int:
     """Insert `count` synthetic reports in batches of `batch` (one transaction per batch).
 
     With `due_timers`, every open report gets an armed jeopardy timer (75 %): `due_timers` of them,
-    spread evenly over the load, are due already at `now`; the others fall due 1 to 30 days later.
+    spread evenly over the load, are due already at `now`; the others fall due 1 to 30 days later. With a
+    `policy` as well, those reports are under Track & Manage, so a firing escalates by the matrix.
     """
-    plan = _Plan(count, batch, seed, open_only, due_timers, now or datetime.now(UTC))
+    plan = _Plan(count, batch, seed, open_only, due_timers, now or datetime.now(UTC), policy)
     written = 0
     for item in _built_elsewhere(plan) if count >= PARALLEL_FROM else _batches(plan):
         written += _write(db, item, plan.now)
@@ -157,7 +163,10 @@ def _batches(plan: _Plan) -> Iterator[_Batch]:
     due_left = plan.due_timers or 0
     rows: list[dict[str, Any]] = []
     arms: list[timers.ArmRequest] = []
+    tracked = _TrackingStates(plan.policy, plan.now)
     for i, ticket in enumerate(synthetic_tickets(plan.count, seed=plan.seed, open_only=plan.open_only)):
+        if plan.due_timers is not None and ticket.status in WATCHED_STATUSES:
+            ticket.tracking = tracked.of(ticket.priority)
         rows.append(tickets.row_of(ticket))
         if plan.due_timers is not None and ticket.status in WATCHED_STATUSES:
             if due_left and i % stride == 0:
@@ -171,6 +180,29 @@ def _batches(plan: _Plan) -> Iterator[_Batch]:
             rows, arms = [], []
     if rows:
         yield _Batch(rows, arms)
+
+
+class _TrackingStates:
+    """With a policy, a backlog's open reports are under Track & Manage (so their jeopardy timers escalate
+    by the matrix when they fire): one state per priority, all started at the seed's `now` (Tracking is
+    immutable, so the reports share it; computing a commitment per report would double the seed's time)."""
+
+    def __init__(self, policy: Policy | None, now: datetime) -> None:
+        self._policy, self._now = policy, now
+        self._states: dict[str | None, Tracking | None] = {}
+
+    def of(self, priority: str | None) -> Tracking | None:
+        if self._policy is None:
+            return None
+        if priority not in self._states:
+            policy = self._policy
+            named = {x.name.lower(): x.id for x in policy.priorities}
+            wanted = named.get((priority or "").lower())
+            diagnosis = tracking.diagnose(policy, {}, {})
+            if wanted is not None:
+                diagnosis = dc_replace(diagnosis, priority=wanted)
+            self._states[priority] = tracking.start(policy, diagnosis, None, self._now)
+        return self._states[priority]
 
 
 def _built_elsewhere(plan: _Plan) -> Iterator[_Batch]:
