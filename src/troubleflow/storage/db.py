@@ -40,9 +40,10 @@ def _sqlite_engine(url: str) -> Engine:
     if memory:
         kwargs["poolclass"] = StaticPool
     else:
-        # Enough pooled connections for the thread pool's writers plus the loop's reads, so connections
-        # are reused rather than reopened (each open re-runs the PRAGMAs below).
-        kwargs.update(pool_size=20, max_overflow=20)
+        # Connections are reused rather than reopened (each open re-runs the PRAGMAs below). Few are
+        # needed at once: writers share the group-commit transaction's connection, and reads run one at a
+        # time on the event loop. Each holds its own page cache, so more of them cost memory (RSS).
+        kwargs.update(pool_size=5, max_overflow=10)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -54,7 +55,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-8192")  # 8 MB per connection: pooled connections multiply it
+        cur.execute("PRAGMA cache_size=-4096")  # 4 MB per connection; the OS page cache holds the file
         cur.close()
         dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
 
