@@ -164,6 +164,13 @@ def test_an_unknown_customer_is_recorded_not_refused(client: TestClient, stocked
 def test_a_new_report_on_a_masters_service_becomes_its_child(client: TestClient, stocked: Database) -> None:
     master = _master(client, _entity("iptv", "ServiceSpecification", "affectedService"))
     assert (master["majorOutage"], master["majorOutageChildCount"]) == (True, 0)
+    eta = "2026-03-03T18:00:00.000Z"  # the NOC's estimate for the whole outage
+    r = client.patch(
+        f"{api('v4')}/troubleTicket/{master['id']}",
+        json={"expectedResolutionDate": eta},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
 
     child = _create(client, relatedEntity=[_entity("svc-9-iptv", "Service", "affectedService")])
 
@@ -171,6 +178,7 @@ def test_a_new_report_on_a_masters_service_becomes_its_child(client: TestClient,
         {"id": master["id"], "name": "IPTV platform down", "relationshipType": "isChildOf"}
     ]
     assert _get(client, master["id"])["majorOutageChildCount"] == 1
+    assert child["expectedResolutionDate"] == eta  # the child inherits the outage's ETA
     v5 = _get(client, child["id"], "v5")["troubleTicketRelationship"]
     assert v5[0]["@type"] == "TroubleTicketRelationship" and v5[0]["relationshipType"] == "isChildOf"
     assert (

@@ -81,9 +81,15 @@ def _service_keys(services: list[dict[str, Any]]) -> list[Key]:
 
 
 def link_child(child: TroubleTicket, master: TroubleTicket) -> TroubleTicket:
-    """The new report as a child of the master (TMF621 troubleTicketRelationship, isChildOf)."""
+    """The new report as a child of the master (TMF621 troubleTicketRelationship, isChildOf). It inherits
+    the master's expected resolution (the outage's ETA is the customer's ETA); its own restoration
+    commitment stays what its SLA says."""
     ref = Ref(id=master.id, role=CHILD_OF, name=master.name, ref_type="TroubleTicketRelationship")
-    return replace(child, trouble_ticket_relationship=[*child.trouble_ticket_relationship, ref])
+    return replace(
+        child,
+        trouble_ticket_relationship=[*child.trouble_ticket_relationship, ref],
+        expected_resolution_date=master.expected_resolution_date or child.expected_resolution_date,
+    )
 
 
 def count_child(master: TroubleTicket, now: datetime) -> TroubleTicket:
