@@ -13,9 +13,9 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
+from troubleflow.api.http import MERGE_TYPES, actor, decode_body, if_match, raise_unsupported_media
 from troubleflow.api.representation import fmt, known_error_href, put, ticket_href, validate
 from troubleflow.api.runtime import Runtime
-from troubleflow.api.tmf621 import MERGE_TYPES, _actor, _decode_body, _if_match, raise_unsupported_media
 from troubleflow.domain.known_error import KnownError
 from troubleflow.domain.merge_patch import apply_merge_patch
 from troubleflow.domain.query import Op
@@ -151,7 +151,7 @@ def make_router(runtime: Runtime) -> APIRouter:
         return Response(_encode(body), status_code=status, media_type=JSON, headers=headers)
 
     async def create(request: Request) -> Response:
-        model = validate(KnownErrorCreate, _decode_body(await request.body()))
+        model = validate(KnownErrorCreate, decode_body(await request.body()))
         values = {
             WIRE_TO_DOMAIN[k]: v
             for k, v in model.model_dump(by_alias=True, exclude_none=True).items()
@@ -164,7 +164,7 @@ def make_router(runtime: Runtime) -> APIRouter:
                 model.source_trouble_ticket.id,
                 values,
                 clock=clock,
-                actor=_actor(request),
+                actor=actor(request),
                 policy=runtime.policy(),
             )
         else:
@@ -193,7 +193,7 @@ def make_router(runtime: Runtime) -> APIRouter:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media not in MERGE_TYPES:
             raise_unsupported_media(media)
-        body = _decode_body(await request.body())
+        body = decode_body(await request.body())
         if not isinstance(body, dict):
             raise InvalidInput("a merge-patch body must be a JSON object")
         base = runtime.base_url(request)
@@ -210,14 +210,14 @@ def make_router(runtime: Runtime) -> APIRouter:
             ke_id,
             compute,
             clock=clock,
-            if_match=_if_match(request),
+            if_match=if_match(request),
             policy=runtime.policy(),
         )
         return respond(request, record)
 
     async def retire(request: Request, id: str) -> Response:
         await runtime.write(
-            known_errors.retire_known_error, db, _id(id), clock=clock, if_match=_if_match(request)
+            known_errors.retire_known_error, db, _id(id), clock=clock, if_match=if_match(request)
         )
         return Response(status_code=204)
 
@@ -301,8 +301,8 @@ def _list_query(raw: str) -> tuple[Filters, str | None, int, int, tuple[str, ...
             raise InvalidInput(f"cannot filter known errors by '{key}' (use {allowed})", field=key)
         values.setdefault(key, []).append(value)
     single = {k: v[-1] for k, v in values.items()}
-    offset = tmf630._int(single, "offset", 0)
-    limit = min(tmf630._int(single, "limit", 100), tmf630.MAX_PAGE)
+    offset = tmf630.whole_number(single, "offset", 0)
+    limit = min(tmf630.whole_number(single, "limit", 100), tmf630.MAX_PAGE)
     filters = Filters(
         **{
             _FILTERS[k]: tuple(x for v in values[k] for x in v.split(",") if x)

@@ -13,59 +13,24 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
+from troubleflow.api.http import (
+    MERGE_TYPES,
+    actor,
+    decode_body,
+    if_match,
+    media_type,
+    raise_unsupported_media,
+)
 from troubleflow.api.render_cache import RenderCache
 from troubleflow.api.representation import Representation, hub_href, ticket_href, validate
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.query import Query
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from troubleflow.errors import Conflict, InvalidInput, NotFound
 from troubleflow.processes import hub, reports
 
 _encode = msgspec.json.Encoder().encode
-MERGE_TYPES = frozenset({"application/merge-patch+json", "application/json", ""})
 JSON_PATCH = "application/json-patch+json"
-
-
-def _decode_body(raw: bytes) -> Any:
-    if not raw.strip():
-        raise InvalidInput("the request body is empty; a JSON object is expected")
-    try:
-        value = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
-    if b"\\u0000" in raw and _has_nul(value):
-        raise InvalidInput("text must not contain the NUL character (U+0000)")
-    return value
-
-
-def _has_nul(value: Any) -> bool:
-    """PostgreSQL text cannot hold U+0000, so it is refused for every store alike."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def _if_match(request: Request) -> int | None:
-    raw = request.headers.get("if-match")
-    if raw is None or raw.strip() == "*":
-        return None
-    tag = raw.split(",")[0].strip().removeprefix("W/").strip('"')
-    try:
-        return int(tag)
-    except ValueError:
-        raise PreconditionFailed(f"If-Match '{raw}' does not match any version of this ticket") from None
-
-
-def _actor(request: Request) -> str:
-    return request.headers.get("x-troubleflow-actor") or "api"
 
 
 def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
@@ -106,14 +71,14 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def create_ticket(request: Request) -> Response:
         raw = await request.body()
-        values = rep.parse(_decode_body(raw))
+        values = rep.parse(decode_body(raw))
         key = request.headers.get("idempotency-key")
         created = await runtime.write(
             reports.create_report,
             db,
             values,
             clock=clock,
-            actor=_actor(request),
+            actor=actor(request),
             idempotency_key=f"{rep.version}:{key}" if key else None,
             policy=runtime.policy(),
             fingerprint=hashlib.sha256(raw).hexdigest(),
@@ -134,10 +99,10 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def patch_ticket(request: Request, id: str) -> Response:
         _check_id(id)
-        media = _media_type(request)
+        media = media_type(request)
         if media not in MERGE_TYPES and media != JSON_PATCH:
             raise_unsupported_media(media)
-        patch = _decode_body(await request.body())
+        patch = decode_body(await request.body())
 
         def compute(current: TroubleTicket) -> dict[str, Any]:
             wire = rep.render(current, href(request, current.id))
@@ -150,8 +115,8 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
             id,
             compute,
             clock=clock,
-            actor=_actor(request),
-            if_match=_if_match(request),
+            actor=actor(request),
+            if_match=if_match(request),
             policy=runtime.policy(),
         )
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
@@ -159,12 +124,12 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     async def delete_ticket(request: Request, id: str) -> Response:
         _check_id(id)
         await runtime.write(
-            reports.delete_report, db, id, clock=clock, actor=_actor(request), if_match=_if_match(request)
+            reports.delete_report, db, id, clock=clock, actor=actor(request), if_match=if_match(request)
         )
         return Response(status_code=204)
 
     async def create_hub(request: Request) -> Response:
-        body = _decode_body(await request.body())
+        body = decode_body(await request.body())
         model = validate(rep.hub_input_model, body)
         _check_callback(model.callback)
         if model.query:
@@ -315,16 +280,6 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         summary="Remove a subscription",
     )
     return router
-
-
-def raise_unsupported_media(media: str) -> None:
-    from starlette.exceptions import HTTPException
-
-    raise HTTPException(
-        415,
-        f"PATCH accepts application/merge-patch+json, application/json or "
-        f"application/json-patch+json, not '{media}'",
-    )
 
 
 def _apply(wire: dict[str, Any], patch: Any, media: str) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def parse_list(raw: str, rep: Representation) -> Query:
     return Query(
         conditions=conds,
         sort=sort,
-        offset=_int(params, "offset", 0),
+        offset=whole_number(params, "offset", 0),
         limit=_limit(params),
         fields=parse_fields(params.get("fields")),
         cursor=_cursor(params, sort),
@@ -191,7 +191,8 @@ def _sort(value: str | None, rep: Representation) -> tuple[SortKey, ...]:
     return tuple(keys)
 
 
-def _int(params: dict[str, str], name: str, default: int) -> int:
+def whole_number(params: dict[str, str], name: str, default: int) -> int:
+    """A non-negative whole-number parameter (offset, limit), bounded; 400 TMF error otherwise."""
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -207,5 +208,5 @@ def _int(params: dict[str, str], name: str, default: int) -> int:
 
 
 def _limit(params: dict[str, str]) -> int:
-    limit = _int(params, "limit", MAX_PAGE)
+    limit = whole_number(params, "limit", MAX_PAGE)
     return min(limit, MAX_PAGE)

@@ -13,16 +13,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from troubleflow.api.errors import JSON
-from troubleflow.api.representation import fmt, put, validate
-from troubleflow.api.runtime import Runtime
-from troubleflow.api.tmf621 import (
+from troubleflow.api.http import (
     MERGE_TYPES,
-    _actor,
-    _decode_body,
-    _if_match,
-    _media_type,
+    actor,
+    decode_body,
+    if_match,
+    media_type,
     raise_unsupported_media,
 )
+from troubleflow.api.representation import fmt, put, validate
+from troubleflow.api.runtime import Runtime
 from troubleflow.domain import work_plan as wp
 from troubleflow.policy_schema import Duration, iso_duration
 from troubleflow.processes import work_plan
@@ -135,10 +135,10 @@ def make_router(runtime: Runtime) -> APIRouter:
         return respond(request, await runtime.read(work_plan.get_task, db, id, task_id))
 
     async def patch_task(request: Request, id: str, task_id: str) -> Response:
-        media = _media_type(request)
+        media = media_type(request)
         if media not in MERGE_TYPES:
             raise_unsupported_media(media)
-        model = validate(WorkTaskUpdate, _decode_body(await request.body()))
+        model = validate(WorkTaskUpdate, decode_body(await request.body()))
         task = await runtime.write(
             work_plan.update_task,
             db,
@@ -146,14 +146,14 @@ def make_router(runtime: Runtime) -> APIRouter:
             task_id,
             _change(model),
             clock=clock,
-            actor=_actor(request),
-            if_match=_if_match(request),
+            actor=actor(request),
+            if_match=if_match(request),
             policy=runtime.policy(),
         )
         return respond(request, task)
 
     async def create_task(request: Request, id: str) -> Response:
-        model = validate(WorkTaskCreate, _decode_body(await request.body()))
+        model = validate(WorkTaskCreate, decode_body(await request.body()))
         new = work_plan.NewTask(
             name=model.name,
             workgroup=model.workgroup,
@@ -164,7 +164,7 @@ def make_router(runtime: Runtime) -> APIRouter:
             duration=model.expected_duration,
         )
         task = await runtime.write(
-            work_plan.add_task, db, id, new, clock=clock, actor=_actor(request), policy=runtime.policy()
+            work_plan.add_task, db, id, new, clock=clock, actor=actor(request), policy=runtime.policy()
         )
         return respond(request, task, 201)
 

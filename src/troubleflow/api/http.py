@@ -1,0 +1,69 @@
+"""Request-level helpers every router shares: the body as JSON, the media type, `If-Match`, the actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from fastapi import Request
+
+from troubleflow.errors import InvalidInput, PreconditionFailed
+
+MERGE_TYPES = frozenset({"application/merge-patch+json", "application/json", ""})
+
+
+def decode_body(raw: bytes) -> Any:
+    """A request body as JSON: empty, malformed or NUL-carrying bodies are a 400 TMF error."""
+    if not raw.strip():
+        raise InvalidInput("the request body is empty; a JSON object is expected")
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
+    if b"\\u0000" in raw and _has_nul(value):
+        raise InvalidInput("text must not contain the NUL character (U+0000)")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL text cannot hold U+0000, so it is refused for every store alike."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def media_type(request: Request) -> str:
+    """The request's media type, without parameters, lower case."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def if_match(request: Request) -> int | None:
+    """The version an `If-Match` header names (None: no header, or `*`)."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    tag = raw.split(",")[0].strip().removeprefix("W/").strip('"')
+    try:
+        return int(tag)
+    except ValueError:
+        raise PreconditionFailed(f"If-Match '{raw}' does not match any version of this ticket") from None
+
+
+def actor(request: Request) -> str:
+    """Who acts, for the audit trail (`X-Troubleflow-Actor`; "api" when not said)."""
+    return request.headers.get("x-troubleflow-actor") or "api"
+
+
+def raise_unsupported_media(media: str) -> None:
+    """PATCH with a media type we do not take: 415 with the TMF error body."""
+    from starlette.exceptions import HTTPException
+
+    raise HTTPException(
+        415,
+        f"PATCH accepts application/merge-patch+json, application/json or "
+        f"application/json-patch+json, not '{media}'",
+    )
