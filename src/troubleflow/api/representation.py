@@ -254,7 +254,7 @@ def render_closure(c: Closure) -> dict[str, Any]:
     out: dict[str, Any] = {"reopenCount": c.reopen_count}
     answer = c.satisfaction
     asked = c.survey_requested
-    if asked is not None and (answer is None or answer.answered < asked):
+    if asked is not None and (answer is None or answer.answered <= asked):
         state = "noResponse" if c.method == AUTO_CLOSED else "requested"
         out["customerConfirmation"] = {"state": state, "requestedDate": fmt(asked)}
     elif answer is not None:
