@@ -99,7 +99,7 @@ def _first_contact_resolution(
     resolution = ticket.tracking.first_contact_resolution if ticket.tracking else None
     if not resolution:
         return ticket, events
-    previous = ticket
+    previous = ticket  # the report before the last step: Close follows the clearing
     for status in (Status.IN_PROGRESS, Status.RESOLVED):
         reason = f"resolved at first contact: {resolution}" if status is Status.RESOLVED else None
         previous = ticket
