@@ -99,10 +99,10 @@ def _first_contact_resolution(
     resolution = ticket.tracking.first_contact_resolution if ticket.tracking else None
     if not resolution:
         return ticket, events
-    previous = ticket  # the report before the last step: Close follows the clearing
+    previous = ticket
     for status in (Status.IN_PROGRESS, Status.RESOLVED):
         reason = f"resolved at first contact: {resolution}" if status is Status.RESOLVED else None
-        previous = ticket
+        previous = ticket  # after the loop: the report before its clearing, which Close follows
         ticket, moved = change_ticket(ticket, {"status": status, "status_change_reason": reason}, now=now)
         ticket = close.follow(previous, ticket, closure.rules_for(policy, ticket), None, now)
         _record(conn, ticket, moved, actor, now)
