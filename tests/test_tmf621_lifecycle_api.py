@@ -32,6 +32,10 @@ def move(client: TestClient, version: str, ticket_id: str, status: str, reason: 
     body: dict[str, Any] = {"status": status}
     if status == "cancelled" and reason is None:
         reason = "duplicate"  # Cancel Customer Problem needs a reason code (1.3.7.3.2)
+    if status == "resolved" and reason is None:
+        reason = "line card swapped"  # clearing needs a resolution (policy close.require_resolution)
+    if status == "closed":
+        body["rootCause"] = "faulty line card"  # closing needs a root cause (Validate, 1.3.7.4.2)
     if reason:
         body["statusChangeReason"] = reason
     return client.patch(f"{api(version)}/troubleTicket/{ticket_id}", json=body, headers=MERGE)

@@ -156,6 +156,8 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
         ("1.3.7.3", "statusChanged"),
         ("1.3.7.3.3", "timersStopped"),
         ("1.3.7.3.3", "trackingEnded"),
+        ("1.3.7.4.1", "customerContacted"),  # Close takes over: the customer is asked (docs/closure.md)
+        ("1.3.7.4", "autoCloseArmed"),
     ]
     escalations = [h.reason for h in report_history(db, rid) if h.action == "escalated"]
     assert escalations == [
@@ -222,7 +224,12 @@ def test_a_report_resolvable_at_first_contact_is_cleared_at_once_and_counted(
     assert report["status"] == "resolved"
     assert report["diagnosis"]["firstContactResolution"].startswith("Customer guided")
     assert report["statusChangeReason"].startswith("resolved at first contact")
-    assert [h.action for h in report_history(db, report["id"])][-2:] == ["timersStopped", "trackingEnded"]
+    assert [h.action for h in report_history(db, report["id"])][-4:] == [
+        "timersStopped",
+        "trackingEnded",
+        "customerContacted",  # Close takes over (docs/closure.md)
+        "autoCloseArmed",
+    ]
 
 
 def test_a_false_report_is_flagged_for_the_noc(client: TestClient) -> None:

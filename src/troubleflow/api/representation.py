@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from troubleflow.domain.closure import AUTO_CLOSED, Closure
 from troubleflow.domain.events import EventKind
 from troubleflow.domain.intake import Intake
 from troubleflow.domain.known_error import KnownErrorLink
@@ -54,6 +55,11 @@ SERVER_OWNED = frozenset(
         "configurationSnapshot",
         "majorOutageChildCount",
         "knownError",
+        "customerConfirmation",
+        "satisfaction",
+        "reopenCount",
+        "closureMethod",
+        "improvementOpportunity",
     }
 )
 # Track & Manage attributes a client may ask for on create (docs/extensions.md); afterwards they are
@@ -238,6 +244,31 @@ def render_common(t: TroubleTicket, href: str) -> dict[str, Any]:
         put(out, "knownError", render_known_error_link(t.tracking.known_error, href))
     if t.intake is not None:
         out.update(render_intake(t.intake))
+    if t.closure is not None:
+        out.update(render_closure(t.closure))
+    return out
+
+
+def render_closure(c: Closure) -> dict[str, Any]:
+    """Close Customer Problem Report (1.3.7.4) as TMF630 extension attributes (docs/closure.md)."""
+    out: dict[str, Any] = {"reopenCount": c.reopen_count}
+    answer = c.satisfaction
+    asked = c.survey_requested
+    if asked is not None and (answer is None or answer.answered <= asked):
+        state = "noResponse" if c.method == AUTO_CLOSED else "requested"
+        out["customerConfirmation"] = {"state": state, "requestedDate": fmt(asked)}
+    elif answer is not None:
+        out["customerConfirmation"] = {"state": "confirmed" if answer.fixed else "notFixed"}
+    if answer is not None:
+        satisfaction: dict[str, Any] = {"fixed": answer.fixed, "answeredDate": fmt(answer.answered)}
+        put(satisfaction, "score", answer.score)
+        put(satisfaction, "comment", answer.comment)
+        out["satisfaction"] = satisfaction
+    put(out, "closureMethod", c.method)
+    improvements = [
+        {"id": i.id, "text": i.text, "author": i.author, "date": fmt(i.date)} for i in c.improvements
+    ]
+    put(out, "improvementOpportunity", improvements)
     return out
 
 

@@ -45,6 +45,29 @@ _PROCESSES = (
     Process("1.3.7.3.4", "Monitor Customer Problem Jeopardy Status", 4, "1.3.7.3"),
     Process("1.3.7.3.5", "Prioritize Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.4", "Close Customer Problem Report", 3, "1.3.7"),
+    Process("1.3.7.4.1", "Contact Customer", 4, "1.3.7.4"),
+    Process(
+        "1.3.7.4.2",
+        "Validate Customer Problem Report",
+        4,
+        "1.3.7.4",
+        "Complete and Validate Customer Problem Report",
+    ),
+    Process(
+        "1.3.7.4.3",
+        "Update Customer Problem Restoration Time",
+        4,
+        "1.3.7.4",
+        "Update Time to Restore Service",
+    ),
+    Process("1.3.7.4.4", "Finalize Customer Problem Report", 4, "1.3.7.4"),
+    Process(
+        "1.3.7.4.5",
+        "Communicate Customer Problem Improvement Opportunity",
+        4,
+        "1.3.7.4",
+        "Communicate Service improvement Opportunity",
+    ),
     Process("1.3.7.5", "Create Customer Problem Report", 3, "1.3.7"),
     Process("1.3.7.5.1", "Generate Customer Problem Report", 4, "1.3.7.5"),
     Process(
@@ -65,6 +88,11 @@ ESCALATE_END = "1.3.7.3.3"
 MONITOR_JEOPARDY = "1.3.7.3.4"
 TRACK_AND_MANAGE = "1.3.7.3"
 CLOSE = "1.3.7.4"
+CONTACT_CUSTOMER = "1.3.7.4.1"  # satisfaction inquiry: the customer confirms the fix or reopens
+VALIDATE_REPORT = "1.3.7.4.2"
+UPDATE_RESTORATION_TIME = "1.3.7.4.3"
+FINALIZE_REPORT = "1.3.7.4.4"
+IMPROVEMENT_OPPORTUNITY = "1.3.7.4.5"
 INITIAL_DIAGNOSIS = "1.3.7.1.5"  # the flow's "Perform Initial Diagnosis" (ITIL candidate) categorizes here
 PRIORITIZE = "1.3.7.3.5"
 # The flow's "Check Known Error" (ITIL candidate, never an L4) lands where eTOM checks for workarounds.

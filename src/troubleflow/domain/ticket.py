@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from troubleflow.domain.closure import Closure
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.intake import Intake
 from troubleflow.domain.status import INITIAL_STATUS, Status, check_transition
@@ -104,11 +105,17 @@ class TroubleTicket:
     jeopardy: Jeopardy | None = None
     tracking: Tracking | None = None  # Track & Manage Customer Problem (1.3.7.3), server-owned
     intake: Intake | None = None  # configuration snapshot and major-outage role (1.3.7.5), server-owned
+    closure: Closure | None = None  # Close Customer Problem Report (1.3.7.4), server-owned
     extensions: Json = field(default_factory=dict)
 
 
 # The attributes of a report, and those holding lists (dotted filters fan out over them; a sort cannot).
-TICKET_FIELDS = frozenset(f.name for f in fields(TroubleTicket)) - {"extensions", "tracking", "intake"}
+TICKET_FIELDS = frozenset(f.name for f in fields(TroubleTicket)) - {
+    "extensions",
+    "tracking",
+    "intake",
+    "closure",
+}
 LIST_FIELDS = frozenset(f.name for f in fields(TroubleTicket) if str(f.type).startswith("list["))
 
 # Attributes a client may set on create or change by PATCH (tmf-apis.md §2.1 "Patch rules");

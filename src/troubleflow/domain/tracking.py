@@ -200,6 +200,15 @@ def follow_status(
     return replace(restarted, commitment=deadline(clock_of(policy, restarted), 100))
 
 
+def reopen(policy: p.Policy, tracking: Tracking, cleared: datetime, now: datetime) -> Tracking:
+    """A cleared report reopened (the customer says it is not fixed, 1.3.7.4.1): the time it stood cleared
+    is a clock-stop, so the SLA clock resumes where clearing stopped it and the commitment moves out by
+    the working time in between."""
+    stops = (*tracking.stops, ClockStop(min(cleared, now), now, Status.RESOLVED.value))
+    restarted = replace(tracking, stops=stops)
+    return replace(restarted, commitment=deadline(clock_of(policy, restarted), 100))
+
+
 def escalate(
     policy: p.Policy, tracking: Tracking, threshold: int
 ) -> tuple[Tracking, p.EscalationStep | None]:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from troubleflow.clock import Clock
-from troubleflow.domain import etom, tracking
+from troubleflow.domain import close, etom, tracking
+from troubleflow.domain.closure import Answer
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
@@ -20,7 +21,7 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import intake, known_error_check, work_plan
+from troubleflow.processes import closure, intake, known_error_check, work_plan
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tasks, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -70,7 +71,7 @@ def create_report(
                 requested = tracking.requested_of(ticket.extensions, policy)
                 ticket = track.begin(conn, ticket, policy, requested, now)
                 ticket = known_error_check.check(conn, ticket, policy, now)
-                ticket, events = _first_contact_resolution(conn, ticket, events, actor, now)
+                ticket, events = _first_contact_resolution(conn, ticket, events, policy, actor, now)
             ticket = intake.check_outage(conn, ticket, actor, now)
             doc = tickets.add(conn, ticket)
             if policy is not None:
@@ -91,20 +92,24 @@ def create_report(
 
 
 def _first_contact_resolution(
-    conn: Any, ticket: TroubleTicket, events: list[TicketEvent], actor: str, now: Any
+    conn: Any, ticket: TroubleTicket, events: list[TicketEvent], policy: Policy, actor: str, now: Any
 ) -> tuple[TroubleTicket, list[TicketEvent]]:
     """Perform Initial Diagnosis may resolve a report while the customer is on the line: the report is
     cleared at once (counted by `diagnosis.firstContactResolution`), and Track & Manage ends."""
     resolution = ticket.tracking.first_contact_resolution if ticket.tracking else None
     if not resolution:
         return ticket, events
+    previous = ticket
     for status in (Status.IN_PROGRESS, Status.RESOLVED):
         reason = f"resolved at first contact: {resolution}" if status is Status.RESOLVED else None
+        previous = ticket  # after the loop: the report before its clearing, which Close follows
         ticket, moved = change_ticket(ticket, {"status": status, "status_change_reason": reason}, now=now)
+        ticket = close.follow(previous, ticket, closure.rules_for(policy, ticket), None, now)
         _record(conn, ticket, moved, actor, now)
         events = [*events, *moved]
     _end_timers(conn, ticket.id, ticket.status, actor, now)
     track.ended(conn, ticket, actor, now)
+    closure.followed(conn, previous, ticket, policy, None, actor, now)  # ask the customer, arm auto-close
     return ticket, events
 
 
@@ -124,11 +129,13 @@ def change_report(
     actor: str,
     if_match: int | None = None,
     policy: Policy | None = None,
+    answer: Answer | None = None,
 ) -> TroubleTicket:
     """Apply a client change (computed from the current state) as one versioned write.
 
     With `if_match` a stale version is refused (PreconditionFailed). Without it, a write that lost a
-    race is recomputed on the fresh state, so no concurrent change is silently overwritten.
+    race is recomputed on the fresh state, so no concurrent change is silently overwritten. `answer` is
+    the customer's, when the change is their answer to Contact Customer (1.3.7.4.1).
     """
     for _ in range(_MAX_RETRIES):
         with db.begin() as conn:
@@ -144,6 +151,7 @@ def change_report(
             updated, events = change_ticket(current, changes, now=now)
             if not events:
                 return current
+            updated = close.follow(current, updated, closure.rules_for(policy, current), answer, now)
             updated, clock_moved = track.follow(current, updated, policy, now)
             doc = tickets.save(conn, updated, previous=current)
             if doc is None:
@@ -158,6 +166,7 @@ def change_report(
             if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
                 _end_timers(conn, updated.id, updated.status, actor, now)
                 track.ended(conn, updated, actor, now)
+            closure.followed(conn, current, updated, policy, answer, actor, now)  # after End: auto-close
             return updated
     raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
 

@@ -7,6 +7,7 @@ Kinds:
   report's `jeopardy` is raised to that threshold (never lowered), the escalation matrix may raise its
   `escalationLevel` (Escalate Customer Problem, 1.3.7.3.3; never lowered), and subscribers hear of it.
 - `progress` (customer progress update, Notify Customer Problem 1.3.7.2.4): see `processes/progress.py`.
+- `autoClose` (Close Customer Problem Report 1.3.7.4, no customer answer): see `processes/closure.py`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
 from troubleflow.domain.policy import EscalationStep, Policy
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.processes import progress
+from troubleflow.processes import closure, progress
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -96,6 +97,13 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
                     events.setdefault(item.ticket_id, []).extend(told.events)
                     entries += told.entries
                     chained += told.arms
+                continue
+            if item.kind == closure.AUTO_CLOSE:  # closes a cleared report nobody answered about
+                done = closure.fire(ticket, policy, ACTOR, now)
+                entries += done.entries
+                if done.events:
+                    current[item.ticket_id] = done.ticket
+                    events.setdefault(item.ticket_id, []).extend(done.events)
                 continue
             if item.kind != JEOPARDY:
                 log.error("timer %s has unknown kind %r; marked fired without effect", item.id, item.kind)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from troubleflow.domain import etom, tracking
 from troubleflow.domain import policy as p
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
+from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.processes.timers import jeopardy_timer
 from troubleflow.storage import history, timers
@@ -68,14 +69,20 @@ def follow(
 ) -> tuple[TroubleTicket, bool]:
     """Keep the SLA clock with a status change (pure; `clock_moved` applies the effects once the report
     is written): stop it while the report waits (clock-stop statuses of its SLA class), restart it
-    afterwards. Returns the report and whether the clock stopped or restarted."""
+    afterwards, and resume it when a cleared report is reopened (the time it stood cleared does not
+    count). Returns the report and whether the clock stopped or restarted."""
     state = updated.tracking
     if previous.status == updated.status or updated.status not in WATCHED_STATUSES:
         return updated, False  # End is recorded by the caller together with the timers it stops
     if not tracking.governs(policy, state):
         return updated, False
     assert policy is not None and state is not None
-    moved = tracking.follow_status(policy, state, previous.status, updated.status, now)
+    if previous.status is Status.RESOLVED:  # reopened: the cleared interval was a clock-stop
+        moved: tracking.Tracking | None = tracking.reopen(
+            policy, state, previous.status_change_date or now, now
+        )
+    else:
+        moved = tracking.follow_status(policy, state, previous.status, updated.status, now)
     if moved is None:
         return updated, False
     expected = moved.commitment or updated.expected_resolution_date

@@ -112,3 +112,13 @@ def postpone(conn: Connection, ticket_id: str, kind: str, due_at: datetime) -> i
         .values(due_at=due_at)
     )
     return int(result.rowcount)
+
+
+def cancel_kind(conn: Connection, ticket_id: str, kind: str, now: datetime) -> int:
+    """End the report's armed timers of one kind (e.g. its auto-close once the customer answered)."""
+    result = conn.execute(
+        update(timer)
+        .where(TM.ticket_id == ticket_id, TM.kind == kind, TM.state == ARMED)
+        .values(state=CANCELLED, ended_at=now)
+    )
+    return int(result.rowcount)
