@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from troubleflow.api.errors import JSON
+from troubleflow.api.http import actor, decode_body
 from troubleflow.api.representation import fmt, put, ticket_href, validate
 from troubleflow.api.runtime import Runtime
-from troubleflow.api.tmf621 import _actor, _decode_body
 from troubleflow.domain.close import RestorationMetrics
 from troubleflow.domain.closure import Answer, Improvement
 from troubleflow.domain.ticket import TroubleTicket
@@ -92,10 +92,10 @@ def make_router(runtime: Runtime) -> APIRouter:
     db, clock = runtime.db, runtime.clock
 
     async def customer_confirmation(request: Request, id: str) -> Response:
-        model = validate(CustomerConfirmationInput, _decode_body(await request.body()))
+        model = validate(CustomerConfirmationInput, decode_body(await request.body()))
         answer = Answer(model.fixed, model.score, model.comment)
         ticket = await runtime.write(
-            close.confirm, db, id, answer, clock=clock, actor=_actor(request), policy=runtime.policy()
+            close.confirm, db, id, answer, clock=clock, actor=actor(request), policy=runtime.policy()
         )
         body = render_confirmation(ticket, answer, runtime.base_url(request))
         return Response(
@@ -103,9 +103,9 @@ def make_router(runtime: Runtime) -> APIRouter:
         )
 
     async def improvement_opportunity(request: Request, id: str) -> Response:
-        model = validate(ImprovementOpportunityInput, _decode_body(await request.body()))
+        model = validate(ImprovementOpportunityInput, decode_body(await request.body()))
         item = await runtime.write(
-            close.record_improvement, db, id, model.text, clock=clock, actor=_actor(request)
+            close.record_improvement, db, id, model.text, clock=clock, actor=actor(request)
         )
         body = render_improvement(item, id, runtime.base_url(request))
         return Response(_encode(body), status_code=201, media_type=JSON)
