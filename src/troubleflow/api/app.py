@@ -13,7 +13,7 @@ from starlette.responses import Response
 from troubleflow import __version__
 from troubleflow.api import errors as http_errors
 from troubleflow.api import inventory as inventory_api
-from troubleflow.api import known_errors, schemas_v4, schemas_v5, work_plan
+from troubleflow.api import escalations, known_errors, schemas_v4, schemas_v5, work_plan
 from troubleflow.api.runtime import Runtime
 from troubleflow.api.tmf621 import make_router
 from troubleflow.api.tmf621_v4 import V4
@@ -76,6 +76,7 @@ def create_app(
     app.include_router(inventory_api.make_router(runtime))
     app.include_router(known_errors.make_router(runtime))
     app.include_router(work_plan.make_router(runtime))  # tasks of a report (docs/work-plan.md)
+    app.include_router(escalations.make_router(runtime))  # escalations, notifications (docs/escalation.md)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:
