@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from troubleflow import cli_tasks, logs
+from troubleflow import cli_escalations, cli_tasks, logs
 from troubleflow.cli_known_errors import known_error
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
@@ -466,3 +466,4 @@ def _mount(group: click.Group) -> None:
 _mount(known_error)
 
 cli_tasks.register(main, _errors)
+cli_escalations.register(main, _errors)

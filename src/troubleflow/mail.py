@@ -28,7 +28,9 @@ def send(
         return Outcome(False, NOT_CONFIGURED)
     url = urlsplit(smtp_url)
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
-        return Outcome(False, f"TROUBLEFLOW_SMTP_URL must be smtp://host[:port] or smtps://…, not {smtp_url!r}")
+        return Outcome(
+            False, f"TROUBLEFLOW_SMTP_URL must be smtp://host[:port] or smtps://…, not {smtp_url!r}"
+        )
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
     message["Date"] = formatdate(usegmt=True)

@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from troubleflow import __version__
 from troubleflow.api import errors as http_errors
-from troubleflow.api import inventory as inventory_api
 from troubleflow.api import escalations, known_errors, schemas_v4, schemas_v5, work_plan
+from troubleflow.api import inventory as inventory_api
 from troubleflow.api.runtime import Runtime
 from troubleflow.api.tmf621 import make_router
 from troubleflow.api.tmf621_v4 import V4

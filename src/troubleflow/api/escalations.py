@@ -115,7 +115,9 @@ def render_step(step: Step, told: list[Notification], base_url: str) -> dict[str
     return out
 
 
-def render_escalation(ticket: TroubleTicket, steps: list[escalation.StepTold], base_url: str) -> dict[str, Any]:
+def render_escalation(
+    ticket: TroubleTicket, steps: list[escalation.StepTold], base_url: str
+) -> dict[str, Any]:
     state = ticket.tracking
     out: dict[str, Any] = {
         "@type": "Escalation",

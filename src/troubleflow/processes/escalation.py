@@ -101,7 +101,13 @@ def escalate(
             raise Conflict(f"report '{ticket_id}' is not open under Track & Manage: it cannot be escalated")
         governing = policy if tracking.governs(policy, state) else None
         step = esc.manual_step(
-            governing, state.priority, state.escalation_level, level, role=role, workgroup=workgroup, notify=notify
+            governing,
+            state.priority,
+            state.escalation_level,
+            level,
+            role=role,
+            workgroup=workgroup,
+            notify=notify,
         )
         if notify is not None and governing is None and policy is not None:
             step = replace(step, notify=p.notification_list(policy, notify).id)
@@ -109,9 +115,13 @@ def escalate(
         now = clock.now()
         updated = save_raised(conn, current, tracking.raised(state, step), ("escalation_level",), now)
         described = f"{tracking.describe(step)} (by hand: {reason.strip()})"
-        history.append(conn, HistoryEntry(ticket_id, now, actor, etom.ESCALATE_END, "escalated", reason=described))
+        history.append(
+            conn, HistoryEntry(ticket_id, now, actor, etom.ESCALATE_END, "escalated", reason=described)
+        )
         take(conn, updated, step, governing, cause=esc.MANUAL, reason=reason.strip(), actor=actor, now=now)
-        return StepTold(escalations.for_ticket(conn, ticket_id)[-1], notifications.for_ticket(conn, ticket_id))
+        return StepTold(
+            escalations.for_ticket(conn, ticket_id)[-1], notifications.for_ticket(conn, ticket_id)
+        )
 
 
 def report_escalation(db: Database, ticket_id: str) -> tuple[TroubleTicket, list[StepTold]]:

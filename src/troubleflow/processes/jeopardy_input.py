@@ -46,7 +46,8 @@ def eta_reported(
     raised, step = tracking.escalate(policy, marked, BREACH)
     fields = ("forecast_breach", "escalation_level") if step else ("forecast_breach",)
     updated = escalation.save_raised(conn, ticket, raised, fields, now)
-    why = f"{source} expects restoration at {eta.isoformat()}, after the commitment {state.commitment.isoformat()}"
+    committed = state.commitment.isoformat()
+    why = f"{source} expects restoration at {eta.isoformat()}, after the commitment {committed}"
     entries = [HistoryEntry(ticket.id, now, actor, etom.MONITOR_JEOPARDY, "forecastBreach", reason=why)]
     if step is not None:
         described = f"{tracking.describe(step)} (forecast breach)"

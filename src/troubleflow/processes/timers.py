@@ -18,11 +18,11 @@ from datetime import datetime
 
 from troubleflow.clock import Clock
 from troubleflow.domain import etom, tracking
+from troubleflow.domain.escalation import THRESHOLD
 from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
 from troubleflow.domain.policy import EscalationStep, Policy
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.domain.escalation import THRESHOLD
 from troubleflow.processes import escalation, progress
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
@@ -131,7 +131,9 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
                     )
                 )
                 why = f"{threshold} % of the committed restoration time elapsed"
-                escalation.take(conn, updated, step, policy, cause=THRESHOLD, reason=why, actor=ACTOR, now=now)
+                escalation.take(
+                    conn, updated, step, policy, cause=THRESHOLD, reason=why, actor=ACTOR, now=now
+                )
             current[item.ticket_id] = updated
             events.setdefault(item.ticket_id, []).extend(raised)
         changed = [(current[tid], original[tid]) for tid in events]

@@ -212,7 +212,9 @@ def update_task(
         _roll_up(conn, current, plan, after, changed, wanted, actor, now, policy)
         if "eta" in wanted.given and changed.eta != task.eta:  # a delegate's forecast (1.3.7.3.4)
             source = f"task {changed.id} ({changed.workgroup or 'unowned'})"
-            jeopardy_input.eta_reported(conn, tickets.get(conn, ticket_id), changed.eta, source, policy, actor, now)
+            jeopardy_input.eta_reported(
+                conn, tickets.get(conn, ticket_id), changed.eta, source, policy, actor, now
+            )
         return after[task_id]
 
 

@@ -42,6 +42,10 @@ class Notification:
     sent_at: datetime | None
 
 
+def _notification(r: Any) -> Notification:
+    return Notification(**r._mapping)
+
+
 _COLUMNS = (
     N.id,
     N.escalation_id,
@@ -111,7 +115,7 @@ def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list
     )
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    found = [Notification(*r) for r in conn.execute(stmt)]
+    found = [_notification(r) for r in conn.execute(stmt)]
     if found:
         ids = [n.id for n in found]
         conn.execute(update(notification).where(N.id.in_(ids)).values(leased_until=now + lease))
@@ -127,7 +131,9 @@ def mark_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
         )
 
 
-def mark_failed(conn: Connection, notification_id: int, error: str, next_attempt_at: datetime, park: bool) -> None:
+def mark_failed(
+    conn: Connection, notification_id: int, error: str, next_attempt_at: datetime, park: bool
+) -> None:
     conn.execute(
         update(notification)
         .where(N.id == notification_id)
@@ -143,14 +149,14 @@ def mark_failed(conn: Connection, notification_id: int, error: str, next_attempt
 
 def for_ticket(conn: Connection, ticket_id: str) -> list[Notification]:
     stmt = select(*_COLUMNS).where(N.ticket_id == ticket_id).order_by(N.id)
-    return [Notification(*r) for r in conn.execute(stmt)]
+    return [_notification(r) for r in conn.execute(stmt)]
 
 
 def listed(conn: Connection, state: str | None, offset: int, limit: int) -> tuple[list[Notification], int]:
     where = [N.state == state] if state else []
     total = conn.execute(select(func.count()).select_from(notification).where(*where)).scalar_one()
     stmt = select(*_COLUMNS).where(*where).order_by(N.id).offset(offset).limit(limit)
-    return [Notification(*r) for r in conn.execute(stmt)], int(total)
+    return [_notification(r) for r in conn.execute(stmt)], int(total)
 
 
 def replay(conn: Connection, ids: Sequence[int] | None, now: datetime) -> int:

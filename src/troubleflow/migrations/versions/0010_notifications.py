@@ -71,7 +71,9 @@ def upgrade() -> None:
         ["ticket_id", "level", "channel", "address"],
         unique=True,
     )
-    op.create_index(op.f("ix_notification_state_next_attempt_at"), "notification", ["state", "next_attempt_at"])
+    op.create_index(
+        op.f("ix_notification_state_next_attempt_at"), "notification", ["state", "next_attempt_at"]
+    )
     op.create_index(op.f("ix_notification_escalation_id"), "notification", ["escalation_id"])
 
 
