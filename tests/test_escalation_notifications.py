@@ -119,8 +119,9 @@ def test_the_75_percent_step_notifies_every_recipient_of_its_list_exactly_once(
         "role": "duty-manager",
         "workgroup": "core-network",
     }
-    assert duty["event"]["restorationCommitment"] == "2026-03-02T13:00:00+00:00"
-    path, headers, raw = next(p for p in hooks.posts if p[0] == "/duty")
+    assert duty["event"]["restorationCommitment"] == "2026-03-02T13:00:00.000Z"
+    assert duty["eventTime"] == "2026-03-02T12:00:00.000Z"
+    _, headers, raw = next(p for p in hooks.posts if p[0] == "/duty")
     timestamp = int(headers["X-Troubleflow-Timestamp"])
     assert headers["X-Troubleflow-Signature"] == webhooks.sign("test-secret", timestamp, raw)
     assert len(hooks.to("/noc")) == 1
@@ -173,7 +174,11 @@ def test_a_failing_webhook_recipient_is_retried_with_backoff_then_parked_and_rep
     worker = Worker(db, settings, clock=clock)
     worker.run_once()
     (hook,) = [n for n in _told(db, rid) if n.channel == "webhook"]
-    assert (hook.state, hook.attempts, hook.next_attempt_at) == ("pending", 1, clock.now() + timedelta(seconds=1))
+    assert (hook.state, hook.attempts, hook.next_attempt_at) == (
+        "pending",
+        1,
+        clock.now() + timedelta(seconds=1),
+    )
     assert hook.last_error is not None and hook.last_error.startswith("HTTP 500")
     worker.run_once()
     assert len(hooks.to("/noc")) == 1  # not due before its backoff

@@ -33,12 +33,16 @@ def _ticket_href(base_url: str, ticket_id: str) -> str:
     return ticket_href(base_url, "v4", ticket_id)
 
 
+def _time(iso: str) -> str:
+    return fmt(datetime.fromisoformat(iso))
+
+
 def notification_body(notification_id: int, facts: dict[str, Any], base_url: str) -> dict[str, Any]:
     """The JSON posted to a webhook recipient: a TMF-style event whose `event` names the report."""
     out: dict[str, Any] = {
         "@type": "EscalationNotification",
         "eventId": f"notification-{notification_id}",
-        "eventTime": facts["at"],
+        "eventTime": _time(facts["at"]),
         "eventType": "TroubleTicketEscalationEvent",
         "domain": "troubleTicket",
         "title": f"Report {facts['ticket_id']} escalated to level {facts['level']}",
@@ -59,7 +63,8 @@ def notification_body(notification_id: int, facts: dict[str, Any], base_url: str
     for key in ("role", "workgroup", "priority", "reason"):
         put(event, key, facts.get(key))
     put(event, "notificationList", facts.get("list_id"))
-    put(event, "restorationCommitment", facts.get("commitment"))
+    if facts.get("commitment"):
+        event["restorationCommitment"] = _time(facts["commitment"])
     return out | {"event": event}
 
 
