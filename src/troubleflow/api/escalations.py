@@ -6,7 +6,7 @@ to a notification list's webhook recipients."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from fastapi import APIRouter, Request
@@ -83,7 +83,7 @@ class EscalationCreate(BaseModel):
 class NotificationReplay(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: list[int] | None = None  # none: every parked notification
+    id: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = None  # none: every parked notification
 
 
 def render_notification(n: Notification, base_url: str) -> dict[str, Any]:
