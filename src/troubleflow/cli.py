@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from troubleflow import cli_closure, cli_tasks, logs
+from troubleflow import cli_closure, cli_escalations, cli_tasks, logs
 from troubleflow.cli_known_errors import known_error
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
@@ -468,3 +468,4 @@ _mount(known_error)
 
 cli_tasks.register(main, _errors)
 cli_closure.register(ticket, _errors)  # ticket close|confirm|improve|metrics (docs/closure.md)
+cli_escalations.register(main, _errors)

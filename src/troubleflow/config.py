@@ -25,6 +25,8 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = False
     policy_dir: str = ""  # directory (or file) of policies/*.yaml; empty = the packaged default policy
+    smtp_url: str = ""  # escalation emails: smtp://[user:password@]host[:port] or smtps://; empty = none
+    smtp_from: str = "troubleflow@localhost"  # the From address of escalation emails
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +48,8 @@ class Settings:
             "log_level": str,
             "log_json": bool,
             "policy_dir": str,
+            "smtp_url": str,
+            "smtp_from": str,
         }
         changes: dict[str, object] = {}
         for name, cast in casts.items():

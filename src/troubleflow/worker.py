@@ -23,6 +23,7 @@ from troubleflow.config import Settings
 from troubleflow.domain.policy import active_policy
 from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
+from troubleflow.notifier import Notifier
 from troubleflow.policy_files import load_policies
 from troubleflow.processes import timers
 from troubleflow.storage import hubs, idempotency, outbox, tally, workload
@@ -60,10 +61,11 @@ class Pass:
     failed: int = 0
     parked: int = 0
     fired: int = 0
+    notified: int = 0  # escalation notifications sent, failed or parked (notifier.py)
 
     @property
     def idle(self) -> bool:
-        return not (self.dispatched or self.delivered or self.failed or self.fired)
+        return not (self.dispatched or self.delivered or self.failed or self.fired or self.notified)
 
 
 class Worker:
@@ -83,6 +85,7 @@ class Worker:
         self._next_housekeeping = self.clock.now()
         self._posting: ThreadPoolExecutor | None = None
         self._envelopes: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+        self.notifier = Notifier(db, settings, self.clock, self.http, self.base_url)
 
     def run_once(self) -> Pass:
         self.housekeeping()
@@ -90,7 +93,11 @@ class Worker:
         fired = self.fire_timers()
         dispatched, delivered, failed, parked = self.dispatch()
         retried, retries_failed, retries_parked = self.deliver()
-        return Pass(dispatched, delivered + retried, failed + retries_failed, parked + retries_parked, fired)
+        told = self.notifier.send_due(self._pool())
+        return Pass(
+            dispatched, delivered + retried, failed + retries_failed, parked + retries_parked, fired,
+            told.sent + told.failed,
+        )  # fmt: skip
 
     def fold_tally(self) -> int:
         """Fold the ticket tally's and the workgroup load's deltas once enough have piled up, so a count

@@ -11,7 +11,7 @@ from pydantic.json_schema import models_json_schema
 from starlette.responses import Response
 
 from troubleflow import __version__
-from troubleflow.api import closure, known_errors, schemas_v4, schemas_v5, work_plan
+from troubleflow.api import closure, escalations, known_errors, schemas_v4, schemas_v5, work_plan
 from troubleflow.api import errors as http_errors
 from troubleflow.api import inventory as inventory_api
 from troubleflow.api.runtime import Runtime
@@ -77,6 +77,7 @@ def create_app(
     app.include_router(known_errors.make_router(runtime))
     app.include_router(work_plan.make_router(runtime))  # tasks of a report (docs/work-plan.md)
     app.include_router(closure.make_router(runtime))  # customer confirmation, improvements (docs/closure.md)
+    app.include_router(escalations.make_router(runtime))  # escalations, notifications (docs/escalation.md)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:

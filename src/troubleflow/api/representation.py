@@ -49,6 +49,8 @@ SERVER_OWNED = frozenset(
         "@schemaLocation",
         "jeopardy",
         "escalationLevel",
+        "escalationWorkgroup",
+        "forecastBreach",
         "restorationCommitment",
         "slaClock",
         "diagnosis",
@@ -316,6 +318,10 @@ def render_tracking(tr: Tracking) -> dict[str, Any]:
         "escalationLevel": tr.escalation_level,
     }
     put(out, "restorationCommitment", tr.commitment)  # absent while the clock stands still
+    put(out, "escalationWorkgroup", tr.escalation_workgroup)  # functional escalation (docs/escalation.md)
+    if tr.forecast_breach is not None:  # a delegate's ETA past the commitment (1.3.7.3.4)
+        fb = tr.forecast_breach
+        out["forecastBreach"] = {"source": fb.source, "eta": fmt(fb.eta), "since": fmt(fb.since)}
     return out | {
         "slaClock": {
             "state": "stopped" if stopped else "running",

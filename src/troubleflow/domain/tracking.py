@@ -31,6 +31,16 @@ class ClockStop:
 
 
 @dataclass(frozen=True, slots=True)
+class ForecastBreach:
+    """A delegate (a work-plan workgroup, later a service problem or partner ticket) forecast restoration
+    after the commitment: a jeopardy input besides the thresholds; set once, never lowered."""
+
+    source: str
+    eta: datetime
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Tracking:
     """The Track & Manage state of one report (server-owned; rendered as extension attributes)."""
 
@@ -50,6 +60,8 @@ class Tracking:
     false_report: str | None = None  # why diagnosis flagged the report as false or irrelevant
     first_contact_resolution: str | None = None  # the resolution given at first contact
     known_error: KnownErrorLink | None = None  # Check Known Error: the record offered or created from it
+    escalation_workgroup: str | None = None  # functional escalation: the workgroup the report is handed to
+    forecast_breach: ForecastBreach | None = None  # a delegate's ETA fell after the commitment (1.3.7.3.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +229,13 @@ def escalate(
     step = p.escalation_for(policy, tracking.priority, threshold)
     if step is None or step.level <= tracking.escalation_level:
         return tracking, None
-    return replace(tracking, escalation_level=step.level), step
+    return raised(tracking, step), step
+
+
+def raised(tracking: Tracking, step: p.EscalationStep) -> Tracking:
+    """The state after taking `step`: its level, and its workgroup (functional escalation) as the owner."""
+    owner = step.workgroup or tracking.escalation_workgroup
+    return replace(tracking, escalation_level=step.level, escalation_workgroup=owner)
 
 
 def describe(step: p.EscalationStep) -> str:

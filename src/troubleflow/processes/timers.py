@@ -19,11 +19,12 @@ from datetime import datetime
 
 from troubleflow.clock import Clock
 from troubleflow.domain import etom, tracking
+from troubleflow.domain.escalation import THRESHOLD
 from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
 from troubleflow.domain.policy import EscalationStep, Policy
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.processes import closure, progress
+from troubleflow.processes import closure, escalation, progress
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -136,6 +137,10 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
                         "escalated",
                         reason=tracking.describe(step),
                     )
+                )
+                why = f"{threshold} % of the committed restoration time elapsed"
+                escalation.take(
+                    conn, updated, step, policy, cause=THRESHOLD, reason=why, actor=ACTOR, now=now
                 )
             current[item.ticket_id] = updated
             events.setdefault(item.ticket_id, []).extend(raised)

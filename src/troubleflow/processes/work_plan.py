@@ -25,7 +25,7 @@ from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.status import TRANSITIONS, Status
 from troubleflow.domain.ticket import Note, TroubleTicket, change_ticket
 from troubleflow.errors import Conflict, InvalidInput, PreconditionFailed
-from troubleflow.processes import progress
+from troubleflow.processes import jeopardy_input, progress
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, outbox, tasks, tickets
 from troubleflow.storage.db import Database
@@ -210,6 +210,11 @@ def update_task(
             return task
         after = _settle(conn, plan, changed, actor, now)
         _roll_up(conn, current, plan, after, changed, wanted, actor, now, policy)
+        if "eta" in wanted.given and changed.eta != task.eta:  # a delegate's forecast (1.3.7.3.4)
+            source = f"task {changed.id} ({changed.workgroup or 'unowned'})"
+            jeopardy_input.eta_reported(
+                conn, tickets.get(conn, ticket_id), changed.eta, source, policy, actor, now
+            )
         return after[task_id]
 
 

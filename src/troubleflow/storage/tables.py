@@ -370,3 +370,54 @@ workgroup_load = Table(
     Column("n", Integer, nullable=False),
 )
 # --- end work plan ----------------------------------------------------------------------------------------
+
+# --- Escalations and their notifications (Escalate Customer Problem 1.3.7.3.3; docs/escalation.md) -------
+# One row per escalation step taken. The level only rises, so (ticket, level) names a step: the unique
+# index makes a step recorded twice (a timer fired twice, a forecast breach then the real one) a no-op.
+# (level, ticket_id) serves the NOC view "open reports escalated at or above a level".
+escalation = Table(
+    "escalation",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("cause", String(20), nullable=False),  # threshold | forecast | manual
+    Column("threshold", Integer),  # the jeopardy threshold of the matrix cell (100 for a forecast breach)
+    Column("role", String(100)),
+    Column("workgroup", String(100)),
+    Column("list_id", String(100)),  # the notification list told
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "ticket_id", "level", unique=True),
+    Index(None, "level", "ticket_id"),
+)
+
+# One row per recipient of a step's list, written in the step's transaction and sent by the worker
+# (retried with backoff, then parked; replayable), like a hub delivery. Subject and body are rendered once;
+# `payload` holds the facts the webhook body is rendered from. The unique key is (ticket, step, recipient).
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("escalation_id", BigId, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("list_id", String(100), nullable=False),
+    Column("channel", String(12), nullable=False),  # email | webhook
+    Column("address", String(500), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | sent | parked
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("leased_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "ticket_id", "level", "channel", "address", unique=True),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "escalation_id"),
+)
+# --- end escalations ---------------------------------------------------------------------------------------
