@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import threading
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from troubleflow import cli_closure, cli_escalations, cli_tasks, logs
-from troubleflow.cli_known_errors import known_error
+from troubleflow import logs
 from troubleflow.clock import SystemClock
 from troubleflow.config import Settings
-from troubleflow.domain.policy import Policy, active_policy
 from troubleflow.errors import TroubleflowError
-from troubleflow.policy_files import load_policies
-from troubleflow.storage.db import Database
+
+if TYPE_CHECKING:
+    from troubleflow.domain.policy import Policy
+    from troubleflow.storage.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,12 +44,17 @@ class Context:
 
     @property
     def db(self) -> Database:
+        from troubleflow.storage.db import Database
+
         if self._db is None:
             self._db = Database.from_url(self.settings.database_url)
         return self._db
 
     def policy(self) -> Policy:
         """The policy in force now (Track & Manage runs for reports made through the CLI too)."""
+        from troubleflow.domain.policy import active_policy
+        from troubleflow.policy_files import load_policies
+
         return active_policy(load_policies(self.settings.policy_dir or None), SystemClock().now())
 
 
@@ -70,7 +76,36 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A command group whose commands kept in other modules are imported when first used (click's
+    "lazily loading subcommands" pattern). Each module's `register(group, errors)` adds its commands
+    behind this edge's one error mapping. So `troubleflow serve` stays a small supervising process: it
+    imported every use case before (76 MB of RSS against 30 MB)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            importlib.import_module(self.lazy[cmd_name]).register(self, _errors)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    lazy={
+        "task": "troubleflow.cli_tasks",
+        "known-error": "troubleflow.cli_known_errors",
+        "inventory": "troubleflow.cli_inventory",
+        "outage": "troubleflow.cli_inventory",
+        "escalation": "troubleflow.cli_escalations",
+        "notification": "troubleflow.cli_escalations",
+    },
+)
 @click.option(
     "--database-url",
     envvar="TROUBLEFLOW_DATABASE_URL",
@@ -104,18 +139,20 @@ def serve(obj: Context, host: str, port: int, workers: int, run_worker: bool, mi
 
     import uvicorn
 
-    if migrate:
-        from troubleflow.storage import migrate as migrations
-
-        migrations.upgrade(obj.db)
-        obj.db.dispose()
+    spawn = multiprocessing.get_context("spawn")  # children import what they need, not this process
+    if migrate:  # in a child: this process only supervises, so it never imports the storage layer
+        migrating = spawn.Process(target=_migrate_process, args=(obj.settings,), name="troubleflow-migrate")
+        migrating.start()
+        migrating.join()
+        if migrating.exitcode != 0:
+            raise click.ClickException(f"migrating {obj.settings.database_url} failed (see above)")
     os.environ["TROUBLEFLOW_DATABASE_URL"] = obj.settings.database_url
     # uvicorn re-raises SIGTERM once it has shut down; with the default handler that kills this process
     # before `finally` can stop the worker. Turning it into SystemExit lets the worker be stopped.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     process = None
     if run_worker:
-        process = multiprocessing.get_context("spawn").Process(
+        process = spawn.Process(
             target=_worker_process, args=(obj.settings,), daemon=True, name="troubleflow-worker"
         )
         process.start()
@@ -140,10 +177,23 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _migrate_process(settings: Settings) -> None:
+    from troubleflow.storage import migrate as migrations
+    from troubleflow.storage.db import Database
+
+    logs.configure(settings.log_level, as_json=settings.log_json)
+    db = Database.from_url(settings.database_url)
+    try:
+        migrations.upgrade(db)
+    finally:
+        db.dispose()
+
+
 def _worker_process(settings: Settings, *, follow_parent: bool = True) -> None:
     import os
     import signal
 
+    from troubleflow.storage.db import Database
     from troubleflow.worker import Worker
 
     logs.configure(settings.log_level, as_json=settings.log_json)
@@ -233,7 +283,10 @@ def db_seed(
     click.echo(f"seeded {written} reports in {seconds:.1f} s ({written / seconds:,.0f} reports/s)")
 
 
-@main.group()
+@main.group(
+    cls=_LazyGroup,
+    lazy={c: "troubleflow.cli_closure" for c in ("close", "confirm", "improve", "metrics")},
+)
 def ticket() -> None:
     """Customer problem reports (TMF621 trouble tickets)."""
 
@@ -448,24 +501,3 @@ def policy_show(obj: Context, at: str | None) -> None:
             raise click.BadParameter(f"{at!r} is not an ISO 8601 date-time", param_hint="--at") from None
         when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
     _echo_json(policy_as_json(active_policy(load_policies(obj.settings.policy_dir), when)))
-
-
-from troubleflow.cli_inventory import inventory, outage  # noqa: E402  (they need `main`'s helpers above)
-
-main.add_command(inventory)
-main.add_command(outage)
-
-
-def _mount(group: click.Group) -> None:
-    """Add a command group kept in its own module; its commands get this edge's error mapping."""
-    for command in group.commands.values():
-        if command.callback is not None:
-            command.callback = _errors(command.callback)
-    main.add_command(group)
-
-
-_mount(known_error)
-
-cli_tasks.register(main, _errors)
-cli_closure.register(ticket, _errors)  # ticket close|confirm|improve|metrics (docs/closure.md)
-cli_escalations.register(main, _errors)

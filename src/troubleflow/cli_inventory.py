@@ -12,6 +12,12 @@ from troubleflow.domain.inventory import KINDS, plural
 _KIND = click.Choice(KINDS)
 
 
+def register(group: click.Group, _errors: object) -> None:
+    """Add `inventory` and `outage` to the main command (their commands carry the error mapping)."""
+    group.add_command(inventory)
+    group.add_command(outage)
+
+
 @click.group()
 def inventory() -> None:
     """The customer inventory read at intake (customers, products, services, partners)."""

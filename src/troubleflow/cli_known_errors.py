@@ -3,6 +3,7 @@ from-ticket, update, retire), through the same use cases and the same JSON as th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -45,6 +46,14 @@ def _id(raw: str) -> int:
 
 def _given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def register(group: click.Group, errors: Callable[[Any], Any]) -> None:
+    """Add `known-error` to the main command, each subcommand behind the CLI edge's error mapping."""
+    for command in known_error.commands.values():
+        if command.callback is not None:
+            command.callback = errors(command.callback)
+    group.add_command(known_error)
 
 
 @click.group("known-error")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import urllib3
 
 from troubleflow import mail, webhooks
-from troubleflow.api.escalations import notification_body
+from troubleflow.api.escalation_event import notification_body
 from troubleflow.clock import Clock
 from troubleflow.config import Settings
 from troubleflow.domain import etom

@@ -15,8 +15,9 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
+from troubleflow.api.escalation_event import ticket_href_v4
 from troubleflow.api.http import actor, decode_body
-from troubleflow.api.representation import fmt, put, ticket_href, validate
+from troubleflow.api.representation import fmt, put, validate
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.query import Op
 from troubleflow.domain.ticket import TroubleTicket
@@ -27,45 +28,6 @@ from troubleflow.storage.notifications import Notification
 
 PREFIX = "/tmf-api/troubleflow/v1"
 _encode = msgspec.json.Encoder().encode
-
-
-def _ticket_href(base_url: str, ticket_id: str) -> str:
-    return ticket_href(base_url, "v4", ticket_id)
-
-
-def _time(iso: str) -> str:
-    return fmt(datetime.fromisoformat(iso))
-
-
-def notification_body(notification_id: int, facts: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """The JSON posted to a webhook recipient: a TMF-style event whose `event` names the report."""
-    out: dict[str, Any] = {
-        "@type": "EscalationNotification",
-        "eventId": f"notification-{notification_id}",
-        "eventTime": _time(facts["at"]),
-        "eventType": "TroubleTicketEscalationEvent",
-        "domain": "troubleTicket",
-        "title": f"Report {facts['ticket_id']} escalated to level {facts['level']}",
-        "description": facts["reason"],
-        "priority": facts.get("priority") or "",
-    }
-    event: dict[str, Any] = {
-        "troubleTicket": {
-            "id": facts["ticket_id"],
-            "href": _ticket_href(base_url, facts["ticket_id"]),
-            "@referredType": "TroubleTicket",
-        },
-        "escalationLevel": facts["level"],
-        "threshold": facts["threshold"],
-        "cause": facts["cause"],
-    }
-    put(event["troubleTicket"], "name", facts.get("name"))
-    for key in ("role", "workgroup", "priority", "reason"):
-        put(event, key, facts.get(key))
-    put(event, "notificationList", facts.get("list_id"))
-    if facts.get("commitment"):
-        event["restorationCommitment"] = _time(facts["commitment"])
-    return out | {"event": event}
 
 
 class EscalationCreate(BaseModel):
@@ -91,7 +53,7 @@ def render_notification(n: Notification, base_url: str) -> dict[str, Any]:
         "id": str(n.id),
         "href": f"{base_url}{PREFIX}/notification/{n.id}",
         "@type": "EscalationNotificationDelivery",
-        "troubleTicket": {"id": n.ticket_id, "href": _ticket_href(base_url, n.ticket_id)},
+        "troubleTicket": {"id": n.ticket_id, "href": ticket_href_v4(base_url, n.ticket_id)},
         "escalationLevel": n.level,
         "notificationList": n.list_id,
         "channel": n.channel,
@@ -126,7 +88,7 @@ def render_escalation(
     state = ticket.tracking
     out: dict[str, Any] = {
         "@type": "Escalation",
-        "troubleTicket": {"id": ticket.id, "href": _ticket_href(base_url, ticket.id), "name": ticket.name},
+        "troubleTicket": {"id": ticket.id, "href": ticket_href_v4(base_url, ticket.id), "name": ticket.name},
         "status": ticket.status.value,
         "escalationLevel": state.escalation_level if state else 0,
     }
@@ -145,7 +107,7 @@ def render_escalation(
 
 def _escalated(ticket: TroubleTicket, level: int, at: datetime, base_url: str) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "troubleTicket": {"id": ticket.id, "href": _ticket_href(base_url, ticket.id), "name": ticket.name},
+        "troubleTicket": {"id": ticket.id, "href": ticket_href_v4(base_url, ticket.id), "name": ticket.name},
         "status": ticket.status.value,
         "severity": ticket.severity,
         "priority": ticket.priority,
