@@ -84,12 +84,25 @@ def test_the_commitment_counts_only_the_sla_calendars_working_hours(client: Test
     assert report["restorationCommitment"] == "2026-03-07T10:00:00.000Z"
 
 
-def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
+def test_the_full_story_from_creation_to_closing_is_traced_in_causal_order(
     client: TestClient, db: Database, settings: Settings, clock: FixedClock
 ) -> None:
     worker = Worker(db, settings, clock=clock)
+    known = client.post(
+        "/tmf-api/troubleflow/v1/knownError",
+        json={
+            "title": "Broadband outage in a whole area after a core router failover",
+            "symptom": "Outage: customers of the area lost internet, broadband down",
+            "category": "core-outage",
+            "workaround": "Customers can switch to the mobile hotspot fallback until restoration.",
+            "permanentFixStatus": "inProgress",
+        },
+    )
+    assert known.status_code == 201, known.text
     report = _outage(client)
     rid = report["id"]
+    assert report["knownError"]["id"] == known.json()["id"]  # Check Known Error: linked and offered
+    assert any("mobile hotspot fallback" in n["text"] for n in report["note"])
     clock.advance(30 * MINUTE)
     assert _patch(client, rid, {"status": "inProgress"}).status_code == 200
     assert _work(client, rid, "1", "inProgress").status_code == 200  # isolate in the core network
@@ -114,6 +127,13 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
     clock.advance(30 * MINUTE)  # 14:00 = 75 % of 4 h plus the 2 h stopped, and a progress update
     assert worker.run_once().fired == 2
     assert (_get(client, rid)["jeopardy"]["threshold"], _get(client, rid)["escalationLevel"]) == (75, 2)
+    steps = client.get(f"/tmf-api/troubleflow/v1/troubleTicket/{rid}/escalation").json()["step"]
+    told = [(x["level"], n["channel"], n["address"]) for x in steps for n in x["notification"]]
+    assert told == [  # each step tells its list's recipients once (one notification per recipient)
+        (1, "email", "noc-duty@operator.example"),
+        (1, "webhook", "https://chatops.operator.example/hooks/noc"),
+        (2, "email", "duty-managers@operator.example"),
+    ]
 
     clock.advance(10 * MINUTE)  # restored, reviewed: the mandatory tasks are done in sequence
     assert _work(client, rid, "2", "done").status_code == 200
@@ -124,6 +144,14 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
     )
     clock.advance(timedelta(hours=3))
     assert worker.run_once().fired == 0  # End stopped the 90 % and breach timers and the progress updates
+    steps = client.get(f"/tmf-api/troubleflow/v1/troubleTicket/{rid}/escalation").json()["step"]
+    assert len([n for x in steps for n in x["notification"]]) == 3  # nobody was told twice
+
+    closed = _patch(
+        client, rid, {"rootCause": "line card failure in the aggregation router", "status": "closed"}
+    )
+    assert closed.status_code == 200, closed.text  # Close validates root cause, resolution, restoration time
+    assert closed.json()["status"] == "closed"
 
     trail = [(h.process_id, h.action) for h in report_history(db, rid)]
     assert trail == [
@@ -133,7 +161,7 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
         ("1.3.7.1.5", "diagnosed"),
         ("1.3.7.3.5", "prioritized"),
         ("1.3.7.3.4", "restorationCommitted"),
-        ("1.3.7.1.6", "knownErrorChecked"),  # Check Known Error: the database is empty here
+        ("1.3.7.1.6", "knownErrorOffered"),  # Check Known Error: linked, workaround offered in a note
         *[("1.3.7.3.1", "taskPlanned")] * 3,
         ("1.3.7.3.1", "statusChanged"),
         ("1.3.7.3.1", "taskStarted"),
@@ -158,6 +186,11 @@ def test_the_full_story_from_creation_to_clearing_is_traced_in_causal_order(
         ("1.3.7.3.3", "trackingEnded"),
         ("1.3.7.4.1", "customerContacted"),  # Close takes over: the customer is asked (docs/closure.md)
         ("1.3.7.4", "autoCloseArmed"),
+        ("1.3.7.3.1", "changed"),  # the root cause recorded
+        ("1.3.7.4", "statusChanged"),  # closed
+        ("1.3.7.4.2", "validated"),
+        ("1.3.7.4.3", "restorationTimeRecorded"),
+        ("1.3.7.4.4", "finalized"),
     ]
     escalations = [h.reason for h in report_history(db, rid) if h.action == "escalated"]
     assert escalations == [
