@@ -23,27 +23,57 @@ class Process:
 _PROCESSES = (
     Process("1.3.1", "Customer Support & Readiness", 2, "1.3"),
     Process("1.3.7", "Customer Problem Management", 2, "1.3", "Problem Handling"),
+    # 1.3.7.1 Isolate Customer Problem
     Process("1.3.7.1", "Isolate Customer Problem", 3, "1.3.7"),
     Process(
-        "1.3.7.1.5", "Categorize Customer Problem", 4, "1.3.7.1", "Perform Initial Diagnosis (ITIL candidate)"
+        "1.3.7.1.1", "Verify Customer Product Configuration", 4, "1.3.7.1", "Verify Product Configuration"
     ),
+    Process(
+        "1.3.7.1.2",
+        "Diagnose Customer Problem",
+        4,
+        "1.3.7.1",
+        "Perform Specific Customer Problem Diagnostics",
+    ),
+    Process(
+        "1.3.7.1.3", "Conduct Customer Problem Test", 4, "1.3.7.1", "Perform Specific Customer Problem Tests"
+    ),
+    Process(
+        "1.3.7.1.4", "Notify Customer Root Cause", 4, "1.3.7.1", "Notify T&M Root Cause Customer Problem"
+    ),
+    Process("1.3.7.1.5", "Categorize Customer Problem", 4, "1.3.7.1"),
     Process(
         "1.3.7.1.6",
         "Identify Customer Problem Root Cause",
         4,
         "1.3.7.1",
-        "Identify Root Cause / Check for Workarounds; the 1.3.7.3 flow's Check Known Error (ITIL candidate)",
+        "Identify Root Cause / Check for Workarounds",
     ),
+    Process("1.3.7.1.7", "Obtain Permanent Fix or Workarounds", 4, "1.3.7.1"),
+    Process("1.3.7.1.8", "Create Customer Problem Restoration Plan", 4, "1.3.7.1"),
     Process("1.3.7.1.9", "Create Customer Problem Known Record", 4, "1.3.7.1", "Create Known record"),
+    # 1.3.7.2 Report Customer Problem
     Process("1.3.7.2", "Report Customer Problem", 3, "1.3.7"),
+    Process("1.3.7.2.1", "Monitor Customer Problem", 4, "1.3.7.2"),
     Process("1.3.7.2.2", "Distribute Customer Problem Notifications", 4, "1.3.7.2"),
+    Process(
+        "1.3.7.2.3",
+        "Distribute Customer Problem Management Report",
+        4,
+        "1.3.7.2",
+        "Distribute Customer Problem Management Reports & Summaries",
+    ),
     Process("1.3.7.2.4", "Notify Customer Problem", 4, "1.3.7.2"),
+    Process("1.3.7.2.5", "Issue Customer Problem Management Summaries", 4, "1.3.7.2"),
+    Process("1.3.7.2.6", "Generate Customer Problem Management Reports", 4, "1.3.7.2"),
+    # 1.3.7.3 Track & Manage Customer Problem (seed 001; 1.3.7.3.1 is seed 000)
     Process("1.3.7.3", "Manage Customer Problem Coordination", 3, "1.3.7", "Track & Manage Customer Problem"),
     Process("1.3.7.3.1", "Coordinate Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.3.2", "Cancel Customer Problem", 4, "1.3.7.3"),
     Process("1.3.7.3.3", "Escalate Customer Problem", 4, "1.3.7.3", "Escalate/End Customer Problem"),
     Process("1.3.7.3.4", "Monitor Customer Problem Jeopardy Status", 4, "1.3.7.3"),
     Process("1.3.7.3.5", "Prioritize Customer Problem", 4, "1.3.7.3"),
+    # 1.3.7.4 Close Customer Problem Report
     Process("1.3.7.4", "Close Customer Problem Report", 3, "1.3.7"),
     Process("1.3.7.4.1", "Contact Customer", 4, "1.3.7.4"),
     Process(
@@ -68,16 +98,72 @@ _PROCESSES = (
         "1.3.7.4",
         "Communicate Service improvement Opportunity",
     ),
+    # 1.3.7.5 Create Customer Problem Report
     Process("1.3.7.5", "Create Customer Problem Report", 3, "1.3.7"),
     Process("1.3.7.5.1", "Generate Customer Problem Report", 4, "1.3.7.5"),
     Process(
         "1.3.7.5.2", "Obtain Customer Problem Configuration", 4, "1.3.7.5", "Obtain Configuration Information"
     ),
     Process("1.3.7.5.3", "Check Customer Problem Outage", 4, "1.3.7.5", "Check for major outage"),
+    # 1.3.7.6 Correct & Recover Customer Problem (seed 002)
     Process("1.3.7.6", "Correct Customer Problem", 3, "1.3.7", "Correct & Recover Customer Problem"),
+    Process("1.3.7.6.1", "Manage Customer Problem Restoration", 4, "1.3.7.6", "Manage Product Restoration"),
+    Process(
+        "1.3.7.6.2", "Report Customer Product Restoration", 4, "1.3.7.6", "Report Product Restoration Results"
+    ),
+    Process(
+        "1.3.7.6.3",
+        "Determine Customer Problem Resolution Feasibility",
+        4,
+        "1.3.7.6",
+        "Determine Resolution Feasibility and Justification",
+    ),
+    Process("1.3.7.6.4", "Implement Customer Problem Workaround", 4, "1.3.7.6"),
+    Process(
+        "1.3.7.6.5",
+        "Validate Customer Problem Solution",
+        4,
+        "1.3.7.6",
+        "Test & Validate Implemented Solution",
+    ),
+    Process("1.3.7.6.6", "Initiate Customer Problem Change Request", 4, "1.3.7.6", "Initiate Change Request"),
+    Process("1.3.7.6.7", "Review Major Problem", 4, "1.3.7.6", "Review Major Customer Problem"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An ITIL activity the Frameworx 16 flows place on an eTOM flow without making it an L4 (research/etom.md
+    §3): the audit trail records its work under the process it lands in."""
+
+    name: str
+    flow: str  # the eTOM flow it is drawn on
+    lands_in: str  # the process identifier troubleflow records it under
+
+
+ITIL_CANDIDATES = (
+    Candidate("Perform Initial Diagnosis", "1.3.7.3", "1.3.7.1.5"),
+    Candidate("Check Known Error", "1.3.7.3", "1.3.7.1.6"),
+    Candidate("Monitor Resolution Update", "1.3.7.3", "1.3.7.3.1"),
+    Candidate("Escalate to Support Team", "1.3.7.1", "1.3.7.3.3"),
+    Candidate("Categorize & Prioritize Customer Problem", "1.3.7.5", "1.3.7.3.5"),
 )
 
 REGISTRY: dict[str, Process] = {p.id: p for p in _PROCESSES}
+
+
+def by_name(name: str) -> Process:
+    """A process by its current name, its seed (Frameworx 16) name, or an ITIL candidate's name: names are
+    labels that changed between eras, identifiers are the keys (KeyError when nothing matches)."""
+    wanted = name.strip().casefold()
+    for p in _PROCESSES:
+        if wanted in (p.name.casefold(), (p.seed_name or "").casefold()):
+            return p
+    for c in ITIL_CANDIDATES:
+        if wanted == c.name.casefold():
+            return REGISTRY[c.lands_in]
+    raise KeyError(name)
+
 
 CREATE_REPORT = "1.3.7.5.1"
 OBTAIN_CONFIGURATION = "1.3.7.5.2"
