@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from troubleflow.domain.policy import active_policy
 from troubleflow.domain.status import TRANSITIONS, Status
+from troubleflow.policy_files import load_policies
 from troubleflow.processes import seed
 from troubleflow.processes.seed import seed_reports, synthetic_tickets
+from troubleflow.storage.codec import decode_ticket
 from troubleflow.storage.db import Database
 from troubleflow.storage.tables import ticket_history, trouble_ticket
 
@@ -57,3 +60,17 @@ def test_a_failure_while_building_seed_batches_is_reported() -> None:
     broken = seed._Plan(50, 10, None, False, None, datetime.now(UTC))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="building the seed batches failed: TypeError"):
         list(seed._built_elsewhere(broken))
+
+
+def test_a_backlog_with_timers_is_under_track_and_manage_in_both_seed_paths(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(seed, "PARALLEL_FROM", 1000)  # the second process gets the states, not the policy
+    policy = active_policy(load_policies(), datetime(2026, 3, 2, tzinfo=UTC))
+
+    seed_reports(db, 1500, batch=400, open_only=True, due_timers=10, policy=policy)
+
+    with db.read() as conn:
+        docs = conn.execute(select(trouble_ticket.c.doc)).scalars().all()
+    tracked = [decode_ticket(d).tracking for d in docs]
+    assert len(docs) == 1500 and all(t is not None and t.policy_version == policy.version for t in tracked)

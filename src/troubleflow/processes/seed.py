@@ -125,7 +125,7 @@ class _Plan:
     open_only: bool
     due_timers: int | None
     now: datetime
-    policy: Policy | None = None  # with timers: open reports are under Track & Manage by this policy
+    tracking: dict[str, Tracking] | None = None  # with timers: Track & Manage state per seeded priority
 
 
 def seed_reports(
@@ -146,7 +146,9 @@ def seed_reports(
     spread evenly over the load, are due already at `now`; the others fall due 1 to 30 days later. With a
     `policy` as well, those reports are under Track & Manage, so a firing escalates by the matrix.
     """
-    plan = _Plan(count, batch, seed, open_only, due_timers, now or datetime.now(UTC), policy)
+    now = now or datetime.now(UTC)
+    states = _tracking_states(policy, now) if policy is not None and due_timers is not None else None
+    plan = _Plan(count, batch, seed, open_only, due_timers, now, states)
     written = 0
     for item in _built_elsewhere(plan) if count >= PARALLEL_FROM else _batches(plan):
         written += _write(db, item, plan.now)
@@ -163,10 +165,9 @@ def _batches(plan: _Plan) -> Iterator[_Batch]:
     due_left = plan.due_timers or 0
     rows: list[dict[str, Any]] = []
     arms: list[timers.ArmRequest] = []
-    tracked = _TrackingStates(plan.policy, plan.now)
     for i, ticket in enumerate(synthetic_tickets(plan.count, seed=plan.seed, open_only=plan.open_only)):
         if plan.due_timers is not None and ticket.status in WATCHED_STATUSES:
-            ticket.tracking = tracked.of(ticket.priority)
+            ticket.tracking = plan.tracking.get(ticket.priority or "") if plan.tracking else None
         rows.append(tickets.row_of(ticket))
         if plan.due_timers is not None and ticket.status in WATCHED_STATUSES:
             if due_left and i % stride == 0:
@@ -182,27 +183,19 @@ def _batches(plan: _Plan) -> Iterator[_Batch]:
         yield _Batch(rows, arms)
 
 
-class _TrackingStates:
-    """With a policy, a backlog's open reports are under Track & Manage (so their jeopardy timers escalate
-    by the matrix when they fire): one state per priority, all started at the seed's `now` (Tracking is
-    immutable, so the reports share it; computing a commitment per report would double the seed's time)."""
-
-    def __init__(self, policy: Policy | None, now: datetime) -> None:
-        self._policy, self._now = policy, now
-        self._states: dict[str | None, Tracking | None] = {}
-
-    def of(self, priority: str | None) -> Tracking | None:
-        if self._policy is None:
-            return None
-        if priority not in self._states:
-            policy = self._policy
-            named = {x.name.lower(): x.id for x in policy.priorities}
-            wanted = named.get((priority or "").lower())
-            diagnosis = tracking.diagnose(policy, {}, {})
-            if wanted is not None:
-                diagnosis = dc_replace(diagnosis, priority=wanted)
-            self._states[priority] = tracking.start(policy, diagnosis, None, self._now)
-        return self._states[priority]
+def _tracking_states(policy: Policy, now: datetime) -> dict[str, Tracking]:
+    """With a policy, a backlog's open reports are under Track & Manage (so their jeopardy timers escalate by
+    the matrix when they fire): one state per seeded priority, all started at the seed's `now`. Tracking is
+    immutable, so reports share it (a commitment per report would double the seed's time), and it pickles,
+    so the batch-building child gets the states rather than the policy."""
+    named = {x.name.lower(): x.id for x in policy.priorities}
+    states = {}
+    for priority in _PRIORITIES:
+        diagnosis = tracking.diagnose(policy, {}, {})
+        if priority.lower() in named:
+            diagnosis = dc_replace(diagnosis, priority=named[priority.lower()])
+        states[priority] = tracking.start(policy, diagnosis, None, now)
+    return states
 
 
 def _built_elsewhere(plan: _Plan) -> Iterator[_Batch]:
