@@ -393,9 +393,8 @@ def run_matrix(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figur
             str(port),
             "--workers",
             "2",
-            "--no-worker",
             "--no-migrate",
-        ],
+        ],  # with its worker, as a user runs it (it folds the tallies and dispatches the events)
         env,
         f"http://127.0.0.1:{port}/health",
     )

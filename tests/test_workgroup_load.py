@@ -4,13 +4,14 @@ deleting and folding."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from troubleflow.config import Settings
 from troubleflow.storage import workload
 from troubleflow.storage.db import Database
-from troubleflow.storage.tables import task
+from troubleflow.storage.tables import task, workgroup_load
 from troubleflow.worker import Worker
 
 from .conftest import api, finish_work_plan, ticket_body
@@ -57,4 +58,17 @@ def test_the_workgroup_load_equals_the_open_tasks_through_every_change(
         assert workload.fold(conn) > 0
     assert _tallied(db, every) == _real_counts(db)
     Worker(db, settings).fold_tally()  # folding again changes nothing
+    assert _tallied(db, every) == _real_counts(db)
+
+
+def test_without_a_worker_a_writer_folds_the_load_before_it_grows_long(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workload, "FOLD_IN_PLACE_AFTER", 2)
+    for i in range(6):
+        _report(client, f"No internet since 08:1{i}")
+    with db.read() as conn:
+        rows = conn.execute(select(func.count()).select_from(workgroup_load)).scalar_one()
+    every = sorted({*_real_counts(db)})
+    assert rows < 18  # folded on the way: without it, 3 delta rows per report
     assert _tallied(db, every) == _real_counts(db)

@@ -17,7 +17,8 @@ from troubleflow.domain.work_plan import Task
 from troubleflow.storage.driver import insert_rows, placeholders, select_rows
 from troubleflow.storage.tables import workgroup_load
 
-FOLD_AFTER_ROWS = 200
+FOLD_AFTER_ROWS = 200  # the worker folds from here on
+FOLD_IN_PLACE_AFTER = 2000  # rows of one workgroup: a writer folds (no worker for a while)
 
 
 def record(conn: Connection, deltas: Iterable[tuple[str, int]]) -> None:
@@ -38,13 +39,19 @@ def moved(old: Task | None, new: Task | None) -> list[tuple[str, int]]:
 
 
 def open_tasks(conn: Connection, workgroups: Sequence[str]) -> dict[str, int]:
+    """The open tasks of each of `workgroups`. Should the worker not fold for a while (stopped, or not
+    run at all), the writer folds here once a workgroup's deltas pile up, so a create never sums an
+    ever-growing list (the benchmark ran the API without a worker: creates fell to half speed)."""
     if not workgroups:
         return {}
     sql = (
-        "SELECT workgroup, SUM(n) FROM workgroup_load"
+        "SELECT workgroup, SUM(n), COUNT(*) FROM workgroup_load"
         f" WHERE workgroup IN ({placeholders(len(workgroups))}) GROUP BY workgroup"
     )
-    return {str(w): int(n) for w, n in select_rows(conn, sql, list(workgroups))}
+    rows = select_rows(conn, sql, list(workgroups))
+    if any(int(r[2]) > FOLD_IN_PLACE_AFTER for r in rows):
+        fold(conn)
+    return {str(w): int(n) for w, n, _ in rows}
 
 
 def pending_rows(conn: Connection) -> int:
