@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from troubleflow.storage.db import Database
-from troubleflow.storage.driver import insert_rows
-from troubleflow.storage.tables import timer
+from troubleflow.storage.driver import insert_returning, insert_rows
+from troubleflow.storage.tables import escalation, timer
 
 AT = datetime(2026, 3, 2, 9, 0, 15, tzinfo=UTC)  # whole seconds: the case a naive formatter gets wrong
 
@@ -45,3 +45,23 @@ def test_a_fast_insert_is_rolled_back_with_its_transaction(db: Database) -> None
         raise RuntimeError("the use case failed after writing")
     with db.read() as conn:
         assert conn.execute(select(timer.c.id)).first() is None
+
+
+def test_a_fast_insert_can_skip_a_row_that_breaks_a_unique_key_and_return_the_new_id(db: Database) -> None:
+    step = {
+        "ticket_id": "t-1",
+        "level": 1,
+        "cause": "threshold",
+        "threshold": 75,
+        "actor": "troubleflow",
+        "reason": "75 %",
+        "at": AT,
+    }
+    with db.begin() as conn:
+        first = insert_returning(conn, escalation, step, "id", skip_conflicts=True)
+        again = insert_returning(
+            conn, escalation, step, "id", skip_conflicts=True
+        )  # (ticket, level) is taken
+    assert isinstance(first, int) and again is None
+    with db.read() as conn:
+        assert conn.execute(select(escalation.c.id)).scalars().all() == [first]

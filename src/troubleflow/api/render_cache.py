@@ -19,7 +19,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 class RenderCache:
-    def __init__(self, rep: Representation, max_entries: int = 10_000) -> None:
+    def __init__(self, rep: Representation, max_entries: int = 2_000) -> None:
         self._rep, self._max = rep, max_entries
         self._entries: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
 

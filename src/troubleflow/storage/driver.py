@@ -21,16 +21,16 @@ from sqlalchemy import Connection, Dialect, Table
 _Processor = Callable[[Any], Any] | None
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT `rows` (all with the same keys) into `table` in one executemany."""
+def insert_rows(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, skip_conflicts: bool = False
+) -> None:
+    """INSERT `rows` (all with the same keys) into `table` in one executemany; with `skip_conflicts`, a
+    row that would break a unique key is left out (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL)."""
     if not rows:
         return
     columns = tuple(rows[0])
-    sql, processors = _plan(table, columns, conn.dialect)
-    params = [
-        tuple(p(row[c]) if p is not None else row[c] for c, p in zip(columns, processors, strict=True))
-        for row in rows
-    ]
+    sql, processors = _plan(table, columns, conn.dialect, skip_conflicts, None)
+    params = [_params(row, columns, processors) for row in rows]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if len(params) == 1:
@@ -39,6 +39,28 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
             cursor.executemany(sql, params)
     finally:
         cursor.close()
+
+
+def insert_returning(
+    conn: Connection, table: Table, row: Mapping[str, Any], column: str, *, skip_conflicts: bool = False
+) -> Any | None:
+    """INSERT one row and return its `column` (e.g. a generated id); None when `skip_conflicts` left the
+    row out because it would break a unique key."""
+    columns = tuple(row)
+    sql, processors = _plan(table, columns, conn.dialect, skip_conflicts, column)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, _params(row, columns, processors))
+        found = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if found is None else found[0]
+
+
+def _params(
+    row: Mapping[str, Any], columns: tuple[str, ...], processors: tuple[_Processor, ...]
+) -> tuple[Any, ...]:
+    return tuple(p(row[c]) if p is not None else row[c] for c, p in zip(columns, processors, strict=True))
 
 
 def select_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -60,10 +82,16 @@ def placeholders(n: int) -> str:
 
 
 @lru_cache(maxsize=64)
-def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, tuple[_Processor, ...]]:
+def _plan(
+    table: Table, columns: tuple[str, ...], dialect: Dialect, skip_conflicts: bool, returning: str | None
+) -> tuple[str, tuple[_Processor, ...]]:
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     quote = dialect.identifier_preparer
     names = ", ".join(quote.quote(c) for c in columns)
     values = ", ".join(marker for _ in columns)
     sql = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES ({values})"
+    if skip_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    if returning is not None:
+        sql += f" RETURNING {quote.quote(returning)}"
     return sql, tuple(table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.storage.codec import decode_ticket
+from troubleflow.storage.driver import insert_returning
 from troubleflow.storage.tables import escalation, trouble_ticket
 
 E = escalation.c
@@ -51,9 +51,7 @@ def add(conn: Connection, step: Step) -> int | None:
         "reason": step.reason,
         "at": step.at,
     }
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(escalation).values(row).on_conflict_do_nothing().returning(E.id)
-    inserted = conn.execute(stmt).scalar_one_or_none()
+    inserted = insert_returning(conn, escalation, row, "id", skip_conflicts=True)  # on the driver: per firing
     return int(inserted) if inserted is not None else None
 
 

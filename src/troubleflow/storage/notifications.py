@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from troubleflow.domain.escalation import Notice
 from troubleflow.errors import NotFound
 from troubleflow.storage.codec import encode_json
+from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import notification
 
 N = notification.c
@@ -97,8 +97,7 @@ def add_many(
         }
         for n in notices
     ]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(notification).on_conflict_do_nothing(), rows)
+    insert_rows(conn, notification, rows, skip_conflicts=True)  # on the driver: per escalating firing
 
 
 def claim(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list[Notification]:
