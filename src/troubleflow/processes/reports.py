@@ -105,7 +105,7 @@ def _first_contact_resolution(
         previous = ticket  # after the loop: the report before its clearing, which Close follows
         ticket, moved = change_ticket(ticket, {"status": status, "status_change_reason": reason}, now=now)
         ticket = close.follow(previous, ticket, closure.rules_for(policy, ticket), None, now)
-        _record(conn, ticket, moved, actor, now)
+        history.append_many(conn, history.of_change(ticket.id, moved, actor, now))
         events = [*events, *moved]
     _end_timers(conn, ticket.id, ticket.status, actor, now)
     track.ended(conn, ticket, actor, now)
@@ -158,7 +158,7 @@ def change_report(
                 if if_match is not None:
                     raise PreconditionFailed(f"ticket '{ticket_id}' was changed concurrently (If-Match)")
                 continue  # lost the race: leave this transaction and recompute on the new state
-            _record(conn, updated, events, actor, now)
+            history.append_many(conn, history.of_change(updated.id, events, actor, now))
             if clock_moved and policy is not None:
                 track.clock_moved(conn, updated, policy, actor, now)
             outbox.add(conn, events, doc, now)
@@ -195,29 +195,6 @@ def _end_timers(conn: Any, ticket_id: str, status: Status, actor: str, now: Any)
                 ticket_id, now, actor, etom.ESCALATE_END, "timersStopped", reason=f"report {status.value}"
             ),
         )
-
-
-def _record(conn: Any, ticket: TroubleTicket, events: list[TicketEvent], actor: str, now: Any) -> None:
-    for event in events:
-        if event.kind is EventKind.ATTRIBUTES_CHANGED:
-            history.append(
-                conn, HistoryEntry(ticket.id, now, actor, etom.COORDINATE, "changed", fields=event.fields)
-            )
-        elif event.kind is EventKind.STATUS_CHANGED:
-            target = Status(event.new_status) if event.new_status else None
-            history.append(
-                conn,
-                HistoryEntry(
-                    ticket.id,
-                    now,
-                    actor,
-                    etom.process_for_status(target),
-                    "statusChanged",
-                    old_status=event.old_status,
-                    new_status=event.new_status,
-                    reason=event.reason,
-                ),
-            )
 
 
 def move_report(

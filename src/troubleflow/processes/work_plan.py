@@ -20,7 +20,6 @@ from troubleflow.domain import etom, tracking
 from troubleflow.domain import policy as p
 from troubleflow.domain import work_plan as wp
 from troubleflow.domain.calendar import add_working_time
-from troubleflow.domain.events import EventKind
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.status import TRANSITIONS, Status
 from troubleflow.domain.ticket import Note, TroubleTicket, change_ticket
@@ -357,26 +356,7 @@ def _change_report(
     doc = tickets.save(conn, updated, previous=current)
     if doc is None:
         raise Conflict(f"ticket '{current.id}' was changed concurrently; try again")
-    entries = []
-    for event in events:
-        if event.kind is EventKind.ATTRIBUTES_CHANGED:
-            entries.append(
-                HistoryEntry(updated.id, now, actor, etom.COORDINATE, "changed", fields=event.fields)
-            )
-        elif event.kind is EventKind.STATUS_CHANGED:
-            entries.append(
-                HistoryEntry(
-                    updated.id,
-                    now,
-                    actor,
-                    etom.process_for_status(updated.status),
-                    "statusChanged",
-                    old_status=event.old_status,
-                    new_status=event.new_status,
-                    reason=event.reason,
-                )
-            )
-    history.append_many(conn, entries)
+    history.append_many(conn, history.of_change(updated.id, events, actor, now))
     if clock_moved and policy is not None:
         track.clock_moved(conn, updated, policy, actor, now)
     outbox.add(conn, events, doc, now)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from troubleflow.domain import etom
+from troubleflow.domain.events import EventKind, TicketEvent
+from troubleflow.domain.status import Status
 from troubleflow.storage.codec import decode_json, encode_json
 from troubleflow.storage.driver import insert_rows
 from troubleflow.storage.tables import ticket_history
@@ -25,6 +29,32 @@ class HistoryEntry:
     new_status: str | None = None
     reason: str | None = None
     fields: tuple[str, ...] = ()
+
+
+def of_change(ticket_id: str, events: Sequence[TicketEvent], actor: str, now: datetime) -> list[HistoryEntry]:
+    """The audit entries of a report change: attribute changes under Coordinate (1.3.7.3.1), a status change
+    under the process that performs it (etom.process_for_status)."""
+    entries = []
+    for event in events:
+        if event.kind is EventKind.ATTRIBUTES_CHANGED:
+            entries.append(
+                HistoryEntry(ticket_id, now, actor, etom.COORDINATE, "changed", fields=event.fields)
+            )
+        elif event.kind is EventKind.STATUS_CHANGED:
+            target = Status(event.new_status) if event.new_status else None
+            entries.append(
+                HistoryEntry(
+                    ticket_id,
+                    now,
+                    actor,
+                    etom.process_for_status(target),
+                    "statusChanged",
+                    old_status=event.old_status,
+                    new_status=event.new_status,
+                    reason=event.reason,
+                )
+            )
+    return entries
 
 
 def append(conn: Connection, entry: HistoryEntry) -> None:
