@@ -4,10 +4,6 @@ customer progress updates happen within seconds, with the system clock and the d
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,15 +13,11 @@ import httpx
 import pytest
 import yaml
 
+from .running import served
+
 DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "src" / "troubleflow" / "policies" / "default.yaml"
 API = "/tmf-api/troubleTicket/v4/troubleTicket"
 RESTORE_P1_SECONDS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _fast_policy(directory: Path) -> Path:
@@ -44,37 +36,10 @@ def _fast_policy(directory: Path) -> Path:
 
 @pytest.fixture
 def fast_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TROUBLEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/story.db",
-        "TROUBLEFLOW_POLICY_DIR": str(_fast_policy(tmp_path / "policies")),
-        "TROUBLEFLOW_WORKER_POLL_SECONDS": "0.1",
-        "TROUBLEFLOW_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    env.pop("TROUBLEFLOW_TEST_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "troubleflow", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            proc.terminate()
-            raise AssertionError(f"server did not start:\n{proc.communicate(timeout=5)[0]}")
+    with served(
+        tmp_path, "story.db", TROUBLEFLOW_POLICY_DIR=str(_fast_policy(tmp_path / "policies"))
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def _get(base: str, rid: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,13 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .running import free_port, served
+
 README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -39,40 +34,12 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TROUBLEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
-        "TROUBLEFLOW_WORKER_POLL_SECONDS": "0.1",
-        "TROUBLEFLOW_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    env.pop("TROUBLEFLOW_TEST_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "troubleflow", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            proc.terminate()
-            raise AssertionError(f"server did not start:\n{proc.communicate(timeout=5)[0]}")
+    with served(tmp_path, "run.db") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def test_stopping_serve_also_stops_its_worker(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TROUBLEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/stop.db"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "troubleflow", "serve", "--port", str(port)],

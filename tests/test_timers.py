@@ -3,7 +3,6 @@ cleared, and two workers never fire the same timer (Monitor Customer Problem Jeo
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from troubleflow.storage.tables import timer as timer_table
 from troubleflow.worker import Worker
 
 from .conftest import api, ticket_body
+from .running import fire_with_workers
 
 HOUR = timedelta(hours=1)
 
@@ -134,25 +134,7 @@ def test_two_workers_fire_10000_due_timers_exactly_once(
     db: Database, database_url: str, settings: Settings, clock: FixedClock
 ) -> None:
     seed_reports(db, 10_000, open_only=True, due_timers=10_000, now=clock.now())
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        own = Database.from_url(database_url)
-        worker = Worker(own, settings, clock=clock)
-        try:
-            while worker.fire_timers():
-                pass
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            own.dispose()
-
-    workers = [threading.Thread(target=run) for _ in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(300)
-    assert errors == []
+    assert fire_with_workers(database_url, settings, clock) == []
     with db.read() as conn:
         fired = Counter(conn.execute(select(timer_table.c.state)).scalars())
         jeopardy = Counter(

@@ -5,7 +5,6 @@ two workers firing 10,000 due jeopardy timers of reports under Track & Manage fi
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from troubleflow.storage.tables import ticket_history, timer
 from troubleflow.worker import Worker
 
 from .conftest import api, finish_work_plan, ticket_body
+from .running import fire_with_workers
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 HOUR = timedelta(hours=1)
@@ -85,25 +85,7 @@ def test_two_workers_fire_10000_track_and_manage_timers_exactly_once_and_escalat
 ) -> None:
     policy = active_policy(load_policies(), clock.now())
     seed_reports(db, 10_000, open_only=True, due_timers=10_000, now=clock.now(), policy=policy)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        own = Database.from_url(database_url)
-        worker = Worker(own, settings, clock=clock)
-        try:
-            while worker.fire_timers():
-                pass
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            own.dispose()
-
-    workers = [threading.Thread(target=run) for _ in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(600)
-    assert errors == []
+    assert fire_with_workers(database_url, settings, clock) == []
     with db.read() as conn:
         states = Counter(conn.execute(select(timer.c.state)).scalars())
         per_report = Counter(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -10,6 +11,17 @@ from fastapi import Request
 from troubleflow.errors import InvalidInput, PreconditionFailed
 
 MERGE_TYPES = frozenset({"application/merge-patch+json", "application/json", ""})
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for TMF error bodies (the `Error` schema) with these status codes."""
+    return {
+        str(code): {
+            "description": HTTPStatus(code).phrase,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code in codes
+    }
 
 
 def decode_body(raw: bytes) -> Any:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
+from troubleflow.api.http import error_responses
 from troubleflow.api.representation import put
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.inventory import Customer, Partner, Product, Record, Service
@@ -166,29 +167,13 @@ def _paging(raw: str) -> tuple[int, int, tuple[str, ...] | None]:
             field=unknown[0],
         )
     offset, limit = (
-        _whole(params, name, default) for name, default in (("offset", 0), ("limit", tmf630.MAX_PAGE))
+        tmf630.whole_number(params, name, default)
+        for name, default in (("offset", 0), ("limit", tmf630.MAX_PAGE))
     )
     return offset, min(limit, tmf630.MAX_PAGE), tmf630.parse_fields(params.get("fields"))
 
 
-def _whole(params: dict[str, str], name: str, default: int) -> int:
-    text = params.get(name) or str(default)
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidInput(f"'{name}' must be a whole number, not '{text}'", field=name) from None
-    if not 0 <= value <= tmf630.MAX_OFFSET:
-        raise InvalidInput(f"'{name}' must be between 0 and {tmf630.MAX_OFFSET}", field=name)
-    return value
-
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    str(code): {
-        "description": text,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    for code, text in ((400, "Bad Request"), (404, "Not Found"))
-}
+_ERRORS = error_responses(400, 404)
 _PARAMETERS = [
     {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
     for name, schema, text in (

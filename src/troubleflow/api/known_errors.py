@@ -13,7 +13,14 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
-from troubleflow.api.http import MERGE_TYPES, actor, decode_body, if_match, raise_unsupported_media
+from troubleflow.api.http import (
+    MERGE_TYPES,
+    actor,
+    decode_body,
+    error_responses,
+    if_match,
+    raise_unsupported_media,
+)
 from troubleflow.api.representation import fmt, known_error_href, put, ticket_href, validate
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.known_error import KnownError
@@ -221,18 +228,7 @@ def make_router(runtime: Runtime) -> APIRouter:
         )
         return Response(status_code=204)
 
-    errors_doc: dict[int | str, dict[str, Any]] = {
-        str(code): {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for code, text in (
-            (400, "Bad Request"),
-            (404, "Not Found"),
-            (409, "Conflict"),
-            (412, "Precondition Failed"),
-        )
-    }
+    errors_doc = error_responses(400, 404, 409, 412)
     router.add_api_route(
         "/knownError",
         create,

@@ -17,6 +17,7 @@ from troubleflow.api.http import (
     MERGE_TYPES,
     actor,
     decode_body,
+    error_responses,
     if_match,
     media_type,
     raise_unsupported_media,
@@ -187,18 +188,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     hub_doc: dict[int | str, dict[str, Any]] = {
         "201": {"description": "Subscribed", "content": {"application/json": {"schema": _ref(rep.hub_model)}}}
     }
-    errors_doc: dict[int | str, dict[str, Any]] = {
-        str(code): {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for code, text in (
-            (400, "Bad Request"),
-            (404, "Not Found"),
-            (409, "Conflict"),
-            (412, "Precondition Failed"),
-        )
-    }
+    errors_doc = error_responses(400, 404, 409, 412)
     body = _body_doc
     for path in ("/troubleTicket", "/troubleTicket/"):
         shown = path == "/troubleTicket"
