@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 DEFAULT_DATABASE_URL = "sqlite:///troubleflow.db"
 
@@ -27,6 +28,12 @@ class Settings:
     policy_dir: str = ""  # directory (or file) of policies/*.yaml; empty = the packaged default policy
     smtp_url: str = ""  # escalation emails: smtp://[user:password@]host[:port] or smtps://; empty = none
     smtp_from: str = "troubleflow@localhost"  # the From address of escalation emails
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        """How long a failed outgoing call (webhook delivery, notification) waits before the next attempt:
+        doubling from `webhook_backoff_seconds`, capped at `webhook_backoff_max_seconds`."""
+        seconds = self.webhook_backoff_seconds * 2 ** (attempts - 1)
+        return timedelta(seconds=min(self.webhook_backoff_max_seconds, seconds))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -65,7 +65,7 @@ class Notifier:
                 attempts = item.attempts + 1
                 # Without an SMTP server no retry can succeed: park at once, with the reason, never drop.
                 park = attempts >= self.settings.webhook_max_attempts or outcome.error == mail.NOT_CONFIGURED
-                retry = now if park else now + self._backoff(attempts)
+                retry = now if park else now + self.settings.retry_delay(attempts)
                 notifications.mark_failed(conn, item.id, outcome.error or "failed", retry, park)
                 log.warning(
                     "notification %s (%s %s) failed (attempt %s%s): %s",
@@ -96,10 +96,6 @@ class Notifier:
             event_id=f"notification-{item.id}",
             timestamp=int(self.clock.now().timestamp()),
         )
-
-    def _backoff(self, attempts: int) -> timedelta:
-        seconds = self.settings.webhook_backoff_seconds * 2 ** (attempts - 1)
-        return timedelta(seconds=min(self.settings.webhook_backoff_max_seconds, seconds))
 
 
 def _notified(item: Notification, now: datetime) -> HistoryEntry:

@@ -209,7 +209,7 @@ class Worker:
                 else:
                     park = self._failed(line.sub, event, 1, outcome)
                     state = outbox.PARKED if park else outbox.PENDING
-                    retry = now + self._backoff(1)
+                    retry = now + self.settings.retry_delay(1)
                     rows.append(outbox.NewDelivery(event, line.sub.id, state, 1, retry, error=outcome.error))
                     failed += 1
                     parked += int(park)
@@ -262,7 +262,7 @@ class Worker:
                 attempts = item.attempts + 1
                 park = self._failed(sub, item.event, attempts, outcome)
                 error = outcome.error or "failed"
-                outbox.mark_failed(conn, item.id, error, now + self._backoff(attempts), park)
+                outbox.mark_failed(conn, item.id, error, now + self.settings.retry_delay(attempts), park)
                 failed += 1
                 parked += int(park)
             outbox.mark_delivered(conn, ok, now)
@@ -284,10 +284,6 @@ class Worker:
         if self._posting is None:
             self._posting = ThreadPoolExecutor(max(1, self.settings.webhook_concurrency), "webhook")
         return self._posting
-
-    def _backoff(self, attempts: int) -> timedelta:
-        seconds = self.settings.webhook_backoff_seconds * 2 ** (attempts - 1)
-        return timedelta(seconds=min(self.settings.webhook_backoff_max_seconds, seconds))
 
     def _failed(
         self, sub: hubs.Subscription, event: outbox.OutboxEvent, attempts: int, outcome: webhooks.Outcome

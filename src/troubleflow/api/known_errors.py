@@ -63,36 +63,32 @@ class TroubleTicketRef(_Wire):
     referred_type: str | None = Field(None, alias="@referredType")
 
 
-class KnownErrorCreate(_Wire):
+class _KnownErrorFields(_Wire):
+    """What a client may say of a known error, on create and by merge patch."""
+
+    title: str | None = None
+    symptom: str | None = None
+    workaround: str | None = None
+    category: str | None = None
+    product: str | None = None
+    root_cause: str | None = Field(None, alias="rootCause")
+    permanent_fix_status: Literal["open", "inProgress", "fixed", "wontFix"] | None = Field(
+        None, alias="permanentFixStatus"
+    )
+
+
+class KnownErrorCreate(_KnownErrorFields):
     """A known error to record. With `sourceTroubleTicket` the title, symptom, category and (for a
     cleared report) workaround default to what the diagnosed report says."""
 
     type_: Literal["KnownError"] | None = Field(None, alias="@type")
-    title: str | None = None
-    symptom: str | None = None
-    workaround: str | None = None
-    category: str | None = None
-    product: str | None = None
-    root_cause: str | None = Field(None, alias="rootCause")
-    permanent_fix_status: Literal["open", "inProgress", "fixed", "wontFix"] | None = Field(
-        None, alias="permanentFixStatus"
-    )
     change_request: str | None = Field(None, alias="changeRequest")
     source_trouble_ticket: TroubleTicketRef | None = Field(None, alias="sourceTroubleTicket")
 
 
-class KnownErrorUpdate(_Wire):
+class KnownErrorUpdate(_KnownErrorFields):
     """Merge-patch body (documentation; the patch is checked attribute by attribute)."""
 
-    title: str | None = None
-    symptom: str | None = None
-    workaround: str | None = None
-    category: str | None = None
-    product: str | None = None
-    root_cause: str | None = Field(None, alias="rootCause")
-    permanent_fix_status: Literal["open", "inProgress", "fixed", "wontFix"] | None = Field(
-        None, alias="permanentFixStatus"
-    )
     status: Literal["active", "retired"] | None = None
     change_request: str | None = Field(None, alias="changeRequest")
 

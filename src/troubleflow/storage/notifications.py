@@ -15,6 +15,7 @@ from troubleflow.domain.escalation import Notice
 from troubleflow.errors import NotFound
 from troubleflow.storage.codec import encode_json
 from troubleflow.storage.driver import insert_rows
+from troubleflow.storage.outbox import record_failure
 from troubleflow.storage.tables import notification
 
 N = notification.c
@@ -133,17 +134,7 @@ def mark_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
 def mark_failed(
     conn: Connection, notification_id: int, error: str, next_attempt_at: datetime, park: bool
 ) -> None:
-    conn.execute(
-        update(notification)
-        .where(N.id == notification_id)
-        .values(
-            state=PARKED if park else PENDING,
-            attempts=N.attempts + 1,
-            last_error=error[:2000],
-            next_attempt_at=next_attempt_at,
-            leased_until=None,
-        )
-    )
+    record_failure(conn, notification, notification_id, error, next_attempt_at, park)
 
 
 def for_ticket(conn: Connection, ticket_id: str) -> list[Notification]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, select, text, update
+from sqlalchemy import Connection, Table, and_, exists, select, text, update
 from sqlalchemy.orm import aliased
 
 from troubleflow.domain.events import EventKind, TicketEvent
@@ -206,12 +206,21 @@ def mark_delivered(conn: Connection, delivery_ids: Sequence[int], now: datetime)
 def mark_failed(
     conn: Connection, delivery_id: int, error: str, next_attempt_at: datetime, park: bool
 ) -> None:
+    record_failure(conn, delivery, delivery_id, error, next_attempt_at, park)
+
+
+def record_failure(
+    conn: Connection, table: Table, row_id: int, error: str, next_attempt_at: datetime, park: bool
+) -> None:
+    """A failed attempt of an outgoing call (a delivery row, or a notification row: the same retry
+    columns): one attempt more, the error kept, due again later or parked when no attempt is left."""
+    c = table.c
     conn.execute(
-        update(delivery)
-        .where(D.id == delivery_id)
+        update(table)
+        .where(c.id == row_id)
         .values(
             state=PARKED if park else PENDING,
-            attempts=D.attempts + 1,
+            attempts=c.attempts + 1,
             last_error=error[:2000],
             next_attempt_at=next_attempt_at,
             leased_until=None,
