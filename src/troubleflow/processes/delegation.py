@@ -45,10 +45,9 @@ def write_new(
     """Store a new problem, its ServiceProblemCreateEvent and its first audit entry (1.4.6.1)."""
     doc = service_problems.add(conn, problem)
     outbox.add(conn, [event], doc, now, SERVICE_PROBLEM_API)
-    entry = HistoryEntry(
-        problem.id, now, actor, etom.CREATE_SERVICE_TROUBLE_REPORT, "created", new_status=problem.status.value
-    )
-    history.append(conn, entry if why is None else _with_reason(entry, why))
+    process, status = etom.CREATE_SERVICE_TROUBLE_REPORT, problem.status.value
+    entry = HistoryEntry(problem.id, now, actor, process, "created", new_status=status, reason=why)
+    history.append(conn, entry)
     on_created(conn, problem, actor, now)
 
 
@@ -94,18 +93,6 @@ def _entries(problem_id: str, events: Sequence[TicketEvent], actor: str, now: da
                 )
             )
     return entries
-
-
-def _with_reason(entry: HistoryEntry, why: str) -> HistoryEntry:
-    return HistoryEntry(
-        entry.ticket_id,
-        entry.at,
-        entry.actor,
-        entry.process_id,
-        entry.action,
-        new_status=entry.new_status,
-        reason=why,
-    )
 
 
 def on_created(conn: Connection, problem: sp.ServiceProblem, actor: str, now: datetime) -> None:
