@@ -59,6 +59,8 @@ schema = schemathesis.openapi.from_dict(
 def existing_id(client: TestClient, path: str) -> str:
     """Create the resource a `.../{id}` operation addresses, so the case reaches real logic, not 404."""
     version = "v5" if "/v5/" in path else "v4"
+    if "/serviceProblemManagement/" in path:
+        return service_problem_id(client, path, version)
     if path.endswith("/hub/{id}"):
         body: dict[str, object] = {"callback": "http://listener.example/events"}
         if version == "v5":
@@ -70,6 +72,29 @@ def existing_id(client: TestClient, path: str) -> str:
     else:
         response = client.post(f"{api(version)}/troubleTicket", json=ticket_body(version))
     assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def service_problem_id(client: TestClient, path: str, version: str) -> str:
+    """TMF656 (docs/service-problems.md): a problem, its event record or a subscription to address."""
+    root = path.split("/serviceProblemManagement/")[0] + f"/serviceProblemManagement/{version}"
+    if path.endswith("/hub/{id}"):
+        hub: dict[str, object] = {"callback": "http://listener.example/events"}
+        response = client.post(f"{root}/hub", json=hub if version == "v4" else {**hub, "@type": "Hub"})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+    problem: dict[str, object] = {
+        "@type": "ServiceProblem",
+        "category": "fuzz",
+        "priority": 5,
+        "description": "fuzzed",
+        "reason": "fuzzed",
+        "originatorParty": {"id": "noc", "@referredType": "Organization"},
+    }
+    response = client.post(f"{root}/serviceProblem", json=problem)
+    assert response.status_code == 201, response.text
+    if path.endswith("/serviceProblemEventRecord/{id}"):
+        return str(client.get(f"{root}/serviceProblemEventRecord").json()[-1]["id"])
     return str(response.json()["id"])
 
 

@@ -600,7 +600,7 @@ def test_policy_check_summarises_the_default_policy() -> None:
     assert "packaged default policy: 1 policy version(s), all valid" in out
     assert (
         "2026.1       valid from 2026-01-01T00:00:00+00:00: 3 SLA classes, 3 calendars, 7 workgroups, "
-        "8 diagnosis rules, 10 escalation steps"
+        "9 diagnosis rules, 10 escalation steps"
     ) in out
 
 

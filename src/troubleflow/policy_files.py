@@ -178,11 +178,13 @@ def _to_policy(doc: PolicyModel) -> Policy:
             for w in doc.workgroups
         ),
         categories=tuple(
-            domain.Category(c.id, c.name or c.id, tuple(_task(t) for t in c.tasks)) for c in doc.categories
+            domain.Category(c.id, c.name or c.id, tuple(_task(t) for t in c.tasks), c.layer)
+            for c in doc.categories
         ),
         diagnosis_rules=tuple(_rule(r) for r in doc.diagnosis_rules),
         progress_updates=_frozen(doc.progress_updates),
         close=domain.CloseRules(**doc.close.model_dump()),
+        delegation=domain.Delegation(**doc.delegation.model_dump()),
     )
 
 

@@ -257,6 +257,11 @@ class CategoryModel(_Model):
     id: Id
     name: str = ""
     tasks: list[TaskModel] = []
+    layer: Literal["customer", "service"] = "customer"
+
+
+class DelegationModel(_Model):
+    on_cancel: Literal["cancel", "delink"] = "cancel"
 
 
 def _condition(value: object) -> object:
@@ -343,6 +348,7 @@ class PolicyModel(_Model):
     diagnosis_rules: list[RuleModel] = []
     progress_updates: dict[str, Duration | None]
     close: CloseModel = CloseModel()
+    delegation: DelegationModel = DelegationModel()
 
 
 def policy_as_json(policy: Policy) -> dict[str, Any]:

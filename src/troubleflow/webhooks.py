@@ -15,9 +15,12 @@ from typing import Any
 import msgspec
 import urllib3
 
+from troubleflow.api import tmf656_representation as tmf656
 from troubleflow.api.representation import Representation, ticket_href
 from troubleflow.api.tmf621_v4 import V4
 from troubleflow.api.tmf621_v5 import V5
+from troubleflow.domain.events import SERVICE_PROBLEM_API
+from troubleflow.storage import service_problems
 from troubleflow.storage.codec import decode_ticket
 from troubleflow.storage.outbox import OutboxEvent
 
@@ -25,9 +28,19 @@ REPRESENTATIONS: dict[str, Representation] = {"v4": V4(), "v5": V5()}
 
 
 def envelope(event: OutboxEvent, api_version: str, base_url: str) -> dict[str, Any]:
+    if event.api == SERVICE_PROBLEM_API:  # TMF656 (docs/service-problems.md)
+        problem = service_problems.decode(event.payload)
+        return tmf656.REPRESENTATIONS[api_version].envelope(event, problem, base_url)
     rep = REPRESENTATIONS[api_version]
     ticket = decode_ticket(event.payload)
     return rep.envelope(event, ticket, ticket_href(base_url, api_version, ticket.id))
+
+
+def heard_by(event: OutboxEvent, api: str, api_version: str) -> bool:
+    """Whether a subscription of this API and version hears the event (TMF656 v4 has no delete event)."""
+    if event.api != api:
+        return False
+    return event.api != SERVICE_PROBLEM_API or tmf656.REPRESENTATIONS[api_version].delivers(event.kind)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

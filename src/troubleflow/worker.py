@@ -166,8 +166,9 @@ class Worker:
         lines: dict[tuple[str, str], _Line] = {}
         for event in events:
             for sub, conds in subs:
-                if sub.created_at > event.occurred_at:
-                    continue  # a subscription hears what happens after it was made
+                heard = webhooks.heard_by(event, sub.api, sub.api_version)
+                if sub.created_at > event.occurred_at or not heard:
+                    continue  # it hears what happens after it was made, in its own API
                 body = self._envelope(event, sub.api_version)
                 if matches(body, conds):
                     line = lines.setdefault((sub.id, event.ticket_id), _Line(sub))

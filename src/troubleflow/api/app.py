@@ -15,9 +15,13 @@ from troubleflow.api import closure, escalations, known_errors, schemas_v4, sche
 from troubleflow.api import errors as http_errors
 from troubleflow.api import inventory as inventory_api
 from troubleflow.api.runtime import Runtime
+from troubleflow.api.schemas_tmf656 import MODELS as TMF656_MODELS
 from troubleflow.api.tmf621 import make_router
 from troubleflow.api.tmf621_v4 import V4
 from troubleflow.api.tmf621_v5 import V5
+from troubleflow.api.tmf656 import make_report_router as make_problem_link_router
+from troubleflow.api.tmf656 import make_router as make_problem_router
+from troubleflow.api.tmf656_representation import REPRESENTATIONS as TMF656
 from troubleflow.api.wire import Error
 from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
@@ -39,6 +43,7 @@ _SCHEMA_MODELS: dict[str, list[type[BaseModel]]] = {
         schemas_v5.HubFVO,
         schemas_v5.Hub,
     ],
+    "tmf656": list(TMF656_MODELS),
 }
 _JSON_PATCH = {
     "type": "object",
@@ -78,6 +83,9 @@ def create_app(
     app.include_router(work_plan.make_router(runtime))  # tasks of a report (docs/work-plan.md)
     app.include_router(closure.make_router(runtime))  # customer confirmation, improvements (docs/closure.md)
     app.include_router(escalations.make_router(runtime))  # escalations, notifications (docs/escalation.md)
+    for problem_rep in TMF656.values():  # Service Problem Management (docs/service-problems.md)
+        app.include_router(make_problem_router(problem_rep, runtime))
+    app.include_router(make_problem_link_router(runtime))  # a report raises service problems (1.4.6.1)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:

@@ -25,6 +25,7 @@ from troubleflow.api.http import (
 from troubleflow.api.render_cache import RenderCache
 from troubleflow.api.representation import Representation, hub_href, ticket_href, validate
 from troubleflow.api.runtime import Runtime
+from troubleflow.domain.events import TROUBLE_TICKET_API
 from troubleflow.domain.query import Query
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, InvalidInput, NotFound
@@ -157,13 +158,13 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
 
     async def get_hub(request: Request, id: str) -> Response:
         _check_id(id)
-        sub = await runtime.read(hub.get_subscription, db, id, rep.version)
+        sub = await runtime.read(hub.get_subscription, db, id, rep.version, TROUBLE_TICKET_API)
         location = hub_href(runtime.base_url(request), rep.version, sub.id)
         return Response(_encode(rep.render_hub(sub, location)), media_type=JSON)
 
     async def delete_hub(request: Request, id: str) -> Response:
         _check_id(id)
-        await runtime.write(hub.unsubscribe, db, id, rep.version)
+        await runtime.write(hub.unsubscribe, db, id, rep.version, TROUBLE_TICKET_API)
         return Response(status_code=204)
 
     ticket_doc: dict[int | str, dict[str, Any]] = {

@@ -128,6 +128,14 @@ _PROCESSES = (
     ),
     Process("1.3.7.6.6", "Initiate Customer Problem Change Request", 4, "1.3.7.6", "Initiate Change Request"),
     Process("1.3.7.6.7", "Review Major Problem", 4, "1.3.7.6", "Review Major Customer Problem"),
+    # Neighbour: 1.4.6 Service Problem Management (research/etom.md §1.4; hand-offs H4/H5, TMF656)
+    Process("1.4.6", "Service Problem Management", 2, "1.4"),
+    Process("1.4.6.1", "Create Service Trouble Report", 3, "1.4.6"),
+    Process("1.4.6.1.1", "Generate Service Problem", 4, "1.4.6.1"),
+    Process("1.4.6.1.2", "Convert Report To Service Problem Format", 4, "1.4.6.1"),
+    Process("1.4.6.1.3", "Estimate Time For Restoring Service", 4, "1.4.6.1"),
+    Process("1.4.6.4", "Track & Manage Service Problem", 3, "1.4.6"),
+    Process("1.4.6.6", "Close Service Trouble Report", 3, "1.4.6"),
 )
 
 
@@ -187,6 +195,11 @@ CREATE_KNOWN_RECORD = "1.3.7.1.9"
 NOTIFY = "1.3.7.2.2"
 NOTIFY_CUSTOMER = "1.3.7.2.4"  # customer-facing progress updates (the flow's Monitor Resolution Update)
 SUPPORT_READINESS = "1.3.1"
+# Service Problem Management (1.4.6), the neighbour a report delegates service-layer faults to (TMF656).
+CREATE_SERVICE_TROUBLE_REPORT = "1.4.6.1"
+ESTIMATE_RESTORATION = "1.4.6.1.3"
+TRACK_SERVICE_PROBLEM = "1.4.6.4"
+CLOSE_SERVICE_TROUBLE_REPORT = "1.4.6.6"
 
 # Which process performs a status change (research/etom.md §2.1): Track & Manage sets *cleared*
 # (TMF resolved), Close closes, Cancel cancels, Create rejects an invalid report at reception.

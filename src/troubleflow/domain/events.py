@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# The API whose resource an event concerns, and whose hub subscribers hear it (TMF621 or TMF656).
+TROUBLE_TICKET_API = "troubleTicket"
+SERVICE_PROBLEM_API = "serviceProblem"
+
 
 class EventKind(StrEnum):
     CREATED = "created"

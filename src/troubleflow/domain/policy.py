@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -147,6 +147,7 @@ class Category:
     id: str
     name: str
     tasks: tuple[TaskTemplate, ...]
+    layer: str = "customer"  # "service": the root cause is in the service layer, delegated (1.4.6.1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +187,14 @@ class CloseRules:
 
 
 @dataclass(frozen=True, slots=True)
+class Delegation:
+    """What cancelling a report (Cancel Customer Problem, 1.3.7.3.2) does to the service problems it
+    delegated to: `cancel` the ones only it raised and no other open report needs, or only `delink` them."""
+
+    on_cancel: str = "cancel"  # cancel | delink
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     sla_class: str
     category: str
@@ -212,6 +221,7 @@ class Policy:
     diagnosis_rules: tuple[DiagnosisRule, ...]
     progress_updates: Mapping[str, timedelta | None]  # priority id -> interval (None: no periodic update)
     close: CloseRules
+    delegation: Delegation = field(default_factory=lambda: Delegation())
 
 
 class _Identified(Protocol):
@@ -323,3 +333,8 @@ def active_policy(policies: Sequence[Policy], at: datetime) -> Policy:
     if not candidates:
         raise InvalidInput(f"no policy is valid at {at.isoformat()}")
     return max(candidates, key=lambda p: p.valid_from)
+
+
+def in_service_layer(policy: Policy, category: str) -> bool:
+    """Whether a category's root cause lies in the service layer: its reports raise a service problem."""
+    return any(c.id == category and c.layer == "service" for c in policy.categories)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from troubleflow.clock import Clock
+from troubleflow.domain.events import TROUBLE_TICKET_API
 from troubleflow.domain.ids import new_id
 from troubleflow.storage import hubs
 from troubleflow.storage.db import Database
@@ -20,6 +21,7 @@ def subscribe(
     secret: str | None,
     extensions: dict[str, Any],
     clock: Clock,
+    api: str = TROUBLE_TICKET_API,
 ) -> Subscription:
     sub = Subscription(
         id=new_id(),
@@ -29,20 +31,23 @@ def subscribe(
         secret=secret,
         created_at=clock.now(),
         extensions=extensions,
+        api=api,
     )
     with db.begin() as conn:
         hubs.add(conn, sub)
     return sub
 
 
-def get_subscription(db: Database, sub_id: str, api_version: str | None = None) -> Subscription:
+def get_subscription(
+    db: Database, sub_id: str, api_version: str | None = None, api: str | None = None
+) -> Subscription:
     with db.read() as conn:
-        return hubs.get(conn, sub_id, api_version)
+        return hubs.get(conn, sub_id, api_version, api)
 
 
-def unsubscribe(db: Database, sub_id: str, api_version: str | None = None) -> None:
+def unsubscribe(db: Database, sub_id: str, api_version: str | None = None, api: str | None = None) -> None:
     with db.begin() as conn:
-        hubs.remove(conn, sub_id, api_version)
+        hubs.remove(conn, sub_id, api_version, api)
 
 
 def list_subscriptions(db: Database) -> list[Subscription]:

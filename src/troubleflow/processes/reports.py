@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from troubleflow.clock import Clock
@@ -21,7 +23,7 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import closure, intake, known_error_check, work_plan
+from troubleflow.processes import closure, delegation, intake, known_error_check, work_plan
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tasks, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -73,6 +75,7 @@ def create_report(
                 ticket = known_error_check.check(conn, ticket, policy, now)
                 ticket, events = _first_contact_resolution(conn, ticket, events, policy, actor, now)
             ticket = intake.check_outage(conn, ticket, actor, now)
+            ticket = delegation.begin(conn, ticket, policy, actor, now)  # a service-layer fault: 1.4.6.1
             doc = tickets.add(conn, ticket)
             if policy is not None:
                 work_plan.begin(conn, ticket, policy, now)  # Coordinate Customer Problem (1.3.7.3.1)
@@ -146,29 +149,50 @@ def change_report(
                 )
             now = clock.now()
             changes = compute(current)
-            _check_cancel_reason(current, changes)
-            work_plan.check_clearable(conn, current, changes)
-            updated, events = change_ticket(current, changes, now=now)
-            if not events:
-                return current
-            updated = close.follow(current, updated, closure.rules_for(policy, current), answer, now)
-            updated, clock_moved = track.follow(current, updated, policy, now)
-            doc = tickets.save(conn, updated, previous=current)
-            if doc is None:
+            updated = apply_change(conn, current, changes, actor=actor, now=now, policy=policy, answer=answer)
+            if updated is None:
                 if if_match is not None:
                     raise PreconditionFailed(f"ticket '{ticket_id}' was changed concurrently (If-Match)")
                 continue  # lost the race: leave this transaction and recompute on the new state
-            history.append_many(conn, history.of_change(updated.id, events, actor, now))
-            if clock_moved and policy is not None:
-                track.clock_moved(conn, updated, policy, actor, now)
-            outbox.add(conn, events, doc, now)
-            work_plan.followed(conn, current, updated, policy, actor, now)
-            if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
-                _end_timers(conn, updated.id, updated.status, actor, now)
-                track.ended(conn, updated, actor, now)
-            closure.followed(conn, current, updated, policy, answer, actor, now)  # after End: auto-close
             return updated
     raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
+
+
+def apply_change(
+    conn: Connection,
+    current: TroubleTicket,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    policy: Policy | None,
+    answer: Answer | None = None,
+) -> TroubleTicket | None:
+    """The report change rules inside the caller's transaction, the report's row read with
+    `tickets.get_for_update`: the new report (`current` when nothing changed), or None when a concurrent
+    writer saved another version first (the caller recomputes or gives up)."""
+    _check_cancel_reason(current, changes)
+    work_plan.check_clearable(conn, current, changes)
+    updated, events = change_ticket(current, changes, now=now)
+    if not events:
+        return current
+    updated = close.follow(current, updated, closure.rules_for(policy, current), answer, now)
+    updated, clock_moved = track.follow(current, updated, policy, now)
+    doc = tickets.save(conn, updated, previous=current)
+    if doc is None:
+        return None
+    history.append_many(conn, history.of_change(updated.id, events, actor, now))
+    if clock_moved and policy is not None:
+        track.clock_moved(conn, updated, policy, actor, now)
+    outbox.add(conn, events, doc, now)
+    work_plan.followed(conn, current, updated, policy, actor, now)
+    if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
+        _end_timers(conn, updated.id, updated.status, actor, now)
+        track.ended(conn, updated, actor, now)
+    if updated.status is Status.CANCELLED and current.status is not Status.CANCELLED:
+        delegation.report_cancelled(conn, updated, policy, actor, now)  # its service problems (1.3.7.3.2)
+    closure.followed(conn, current, updated, policy, answer, actor, now)  # after End: auto-close
+    return updated
 
 
 def _check_cancel_reason(current: TroubleTicket, changes: dict[str, Any]) -> None:

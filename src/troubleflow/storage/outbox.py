@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, exists, select, text, update
 from sqlalchemy.orm import aliased
 
-from troubleflow.domain.events import EventKind, TicketEvent
+from troubleflow.domain.events import TROUBLE_TICKET_API, EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
 from troubleflow.errors import NotFound
 from troubleflow.storage.codec import decode_json, encode_json
@@ -41,6 +41,7 @@ class OutboxEvent:
     fields: tuple[str, ...]
     reason: str | None
     payload: str
+    api: str = TROUBLE_TICKET_API  # whose resource `ticket_id` names (a service problem's id for TMF656)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +55,24 @@ class Delivery:
     event: OutboxEvent
 
 
-def add(conn: Connection, events: Sequence[TicketEvent], payload: str, now: datetime) -> None:
-    add_many(conn, [(events, payload)], now)
+def add(
+    conn: Connection,
+    events: Sequence[TicketEvent],
+    payload: str,
+    now: datetime,
+    api: str = TROUBLE_TICKET_API,
+) -> None:
+    add_many(conn, [(events, payload)], now, api)
 
 
-def add_many(conn: Connection, changes: Sequence[tuple[Sequence[TicketEvent], str]], now: datetime) -> None:
-    """Events of several tickets, each with its ticket document as of the change, in one statement."""
+def add_many(
+    conn: Connection,
+    changes: Sequence[tuple[Sequence[TicketEvent], str]],
+    now: datetime,
+    api: str = TROUBLE_TICKET_API,
+) -> None:
+    """Events of several tickets (or of several resources of `api`), each with its document as of the
+    change, in one statement."""
     rows = [
         {
             "event_id": new_id(),
@@ -70,6 +83,7 @@ def add_many(conn: Connection, changes: Sequence[tuple[Sequence[TicketEvent], st
             "reason": e.reason,
             "payload": payload,
             "dispatched": 0,
+            "api": api,
         }
         for events, payload in changes
         for e in events
@@ -79,7 +93,9 @@ def add_many(conn: Connection, changes: Sequence[tuple[Sequence[TicketEvent], st
 
 # The columns an event is read from, in the order `_event` takes them (positional rows: reading a row
 # mapping by Column objects was most of the cost of reading a batch).
-_EVENT_COLUMNS = (OX.id, OX.event_id, OX.kind, OX.ticket_id, OX.occurred_at, OX.fields, OX.reason, OX.payload)
+_EVENT_COLUMNS = (
+    OX.id, OX.event_id, OX.kind, OX.ticket_id, OX.occurred_at, OX.fields, OX.reason, OX.payload, OX.api
+)  # fmt: skip
 _DELIVERY_COLUMNS = (D.id, D.subscription_id, D.state, D.attempts, D.next_attempt_at, D.last_error)
 
 
@@ -93,6 +109,7 @@ def _event(r: Sequence[Any]) -> OutboxEvent:
         fields=tuple(decode_json(r[5])) if r[5] else (),
         reason=r[6],
         payload=r[7],
+        api=r[8],
     )
 
 

@@ -149,6 +149,8 @@ outbox = Table(
     Column("payload", Text, nullable=False),
     Column("dispatched", Integer, nullable=False, default=0),
     Index(None, "dispatched", "id"),
+    # Which API's resource `ticket_id` names and whose hubs hear the event (migration 0011).
+    Column("api", String(40), nullable=False, server_default="troubleTicket"),
 )
 
 hub_subscription = Table(
@@ -161,6 +163,8 @@ hub_subscription = Table(
     Column("secret", String(200)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("doc", Text, nullable=False),
+    # Whose events it hears: troubleTicket (TMF621) or serviceProblem (TMF656), migration 0011.
+    Column("api", String(40), nullable=False, server_default="troubleTicket"),
 )
 
 # One row per (event, subscription): the unit of retry, backoff, parking and replay.
@@ -421,3 +425,43 @@ notification = Table(
     Index(None, "escalation_id"),
 )
 # --- end escalations ---------------------------------------------------------------------------------------
+
+# --- Service problems (TMF656; Create Service Trouble Report 1.4.6.1; docs/service-problems.md) ------------
+# The problem's full representation in `doc` (like a ticket); mirror columns for the list filters. Its events
+# go to the outbox with api = 'serviceProblem' (they are also its serviceProblemEventRecord).
+service_problem = Table(
+    "service_problem",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("category", String(200), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("creation_date", UtcDateTime, nullable=False),
+    Column("last_update", UtcDateTime, nullable=False),
+    Column("doc", Text, nullable=False),
+    Index(None, "status", "creation_date", "id"),
+)
+
+# Which customer problem reports a service problem explains: both directions by index, so a report's
+# problems are found without reading every problem. No foreign keys: a link outlives neither side's
+# deletion on purpose (the use cases remove it).
+service_problem_ticket = Table(
+    "service_problem_ticket",
+    metadata,
+    Column("problem_id", String(40), primary_key=True),
+    Column("ticket_id", String(40), primary_key=True),
+    Index(None, "ticket_id", "problem_id"),
+)
+
+# TMF656 task resources (problemGroup, problemUngroup) as they were posted, with their outcome.
+service_problem_task = Table(
+    "service_problem_task",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(40), nullable=False),  # problemGroup | problemUngroup
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("doc", Text, nullable=False),
+    Index(None, "kind", "created_at", "id"),
+)
+# --- end service problems ---------------------------------------------------------------------------------
