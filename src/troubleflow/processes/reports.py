@@ -21,7 +21,7 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import closure, intake, known_error_check, work_plan
+from troubleflow.processes import closure, intake, known_error_check, restoration, work_plan
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tasks, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -148,6 +148,7 @@ def change_report(
             changes = compute(current)
             _check_cancel_reason(current, changes)
             work_plan.check_clearable(conn, current, changes)
+            restoration.check_change(conn, current, changes, policy)  # 1.3.7.6.5, orders, 1.3.7.6.7
             updated, events = change_ticket(current, changes, now=now)
             if not events:
                 return current
