@@ -35,11 +35,11 @@ def check_change(
     """Refuse (Conflict, nothing written) clearing a report that waits for a product order or whose
     restoration is not validated, and closing a major problem without its review."""
     target = changes.get("status")
-    if target is None or target is current.status or target not in TRANSITIONS[current.status]:
+    if target is None or target is current.status:
         return
-    if target is Status.RESOLVED:
+    if target is Status.RESOLVED:  # even from `pending`: a waiting report is told what it waits for
         check_clearable(conn, current, policy)
-    elif target is Status.CLOSED:
+    elif target is Status.CLOSED and target in TRANSITIONS[current.status]:
         check_closable(conn, current, policy)
 
 
