@@ -31,10 +31,11 @@ V1 = "/tmf-api/troubleflow/v1"
 
 @pytest.fixture
 def strict(db: Database, settings: Settings, clock: FixedClock, tmp_path: Path) -> Iterator[TestClient]:
-    """The default policy with `validate_before_clear` on and severity Major counted as a major problem."""
+    """The default policy with `validate_before_clear` on, and P1, severity Major and major-outage masters
+    counted as major problems."""
     doc = yaml.safe_load(default_policy_dir().joinpath("default.yaml").read_text(encoding="utf-8"))
     doc["restoration"]["validate_before_clear"] = True
-    doc["restoration"]["major_problem"]["severities"] = ["Major"]
+    doc["restoration"]["major_problem"] = {"priorities": ["P1"], "severities": ["Major"], "outage_masters": True}
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     settings = replace(settings, policy_dir=str(tmp_path))
     app = create_app(settings, db=db, clock=clock)
@@ -258,10 +259,12 @@ def test_validation_needs_a_successful_outcome(client: TestClient) -> None:
     assert r.status_code == 409
 
 
-def test_major_problem_closes_only_after_its_review(client: TestClient, db: Database) -> None:
-    rid = _report(client, impact="high", urgency="high", priority=None)  # P1: major by the default policy
+def test_major_problem_closes_only_after_its_review(strict: TestClient, db: Database) -> None:
+    client = strict
+    rid = _report(client, impact="high", urgency="high", priority=None, severity="Minor")  # major as a P1
     assert _get(client, rid)["priority"] == "P1"  # impact high x urgency high (1.3.7.3.5)
     _act(client, rid, "restored")
+    assert _post(client, rid, "solutionValidation", {"passed": True, "description": "ok"}).status_code == 201
     finish_work_plan(client, rid)
     assert _clear(client, rid).status_code == 200
     refused = _patch(client, rid, {"status": "closed", "rootCause": "card failure"})
@@ -272,6 +275,14 @@ def test_major_problem_closes_only_after_its_review(client: TestClient, db: Data
     assert (r.status_code, r.json()["process"], r.json()["major"]) == (201, "1.3.7.6.7", True)
     assert _patch(client, rid, {"status": "closed", "rootCause": "card failure"}).status_code == 200
     assert ("1.3.7.6.7", "majorProblemReviewed") in _trail(db, rid)
+
+
+def test_no_review_is_needed_by_the_default_policy(client: TestClient) -> None:
+    rid = _report(client, impact="high", urgency="high", priority=None)
+    _act(client, rid, "restored")
+    finish_work_plan(client, rid)
+    assert _clear(client, rid).status_code == 200
+    assert _patch(client, rid, {"status": "closed", "rootCause": "card"}).status_code == 200
 
 
 def test_a_minor_problem_closes_without_review(strict: TestClient) -> None:
