@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from troubleflow.policy_files import default_policy_dir
 from troubleflow.processes.reports import report_history
 from troubleflow.storage import outbox
 from troubleflow.storage.db import Database
+from troubleflow.worker import Worker
 
 from .conftest import BASE, api, finish_work_plan, ticket_body
 
@@ -30,15 +32,23 @@ V1 = "/tmf-api/troubleflow/v1"
 
 
 @pytest.fixture
-def strict(db: Database, settings: Settings, clock: FixedClock, tmp_path: Path) -> Iterator[TestClient]:
+def strict_settings(settings: Settings, tmp_path: Path) -> Settings:
     """The default policy with `validate_before_clear` on, and P1, severity Major and major-outage masters
     counted as major problems."""
     doc = yaml.safe_load(default_policy_dir().joinpath("default.yaml").read_text(encoding="utf-8"))
     doc["restoration"]["validate_before_clear"] = True
-    doc["restoration"]["major_problem"] = {"priorities": ["P1"], "severities": ["Major"], "outage_masters": True}
+    doc["restoration"]["major_problem"] = {
+        "priorities": ["P1"],
+        "severities": ["Major"],
+        "outage_masters": True,
+    }
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
-    settings = replace(settings, policy_dir=str(tmp_path))
-    app = create_app(settings, db=db, clock=clock)
+    return replace(settings, policy_dir=str(tmp_path))
+
+
+@pytest.fixture
+def strict(db: Database, strict_settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
+    app = create_app(strict_settings, db=db, clock=clock)
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as c:
         yield c
 
@@ -275,6 +285,21 @@ def test_major_problem_closes_only_after_its_review(strict: TestClient, db: Data
     assert (r.status_code, r.json()["process"], r.json()["major"]) == (201, "1.3.7.6.7", True)
     assert _patch(client, rid, {"status": "closed", "rootCause": "card failure"}).status_code == 200
     assert ("1.3.7.6.7", "majorProblemReviewed") in _trail(db, rid)
+
+
+def test_auto_close_waits_for_the_major_problem_review(
+    strict: TestClient, strict_settings: Settings, db: Database, clock: FixedClock
+) -> None:
+    rid = _report(strict, severity="Major")
+    _act(strict, rid, "restored")
+    assert _post(strict, rid, "solutionValidation", {"passed": True, "description": "ok"}).status_code == 201
+    finish_work_plan(strict, rid)
+    cleared = _patch(strict, rid, {"status": "resolved", "statusChangeReason": "ok", "rootCause": "card"})
+    assert cleared.status_code == 200, cleared.text
+    clock.advance(timedelta(days=6))
+    Worker(db, strict_settings, clock=clock).run_once()
+    assert _get(strict, rid)["status"] == "resolved"
+    assert _trail(db, rid)[-1] == ("1.3.7.4", "autoCloseBlocked")
 
 
 def test_no_review_is_needed_by_the_default_policy(client: TestClient) -> None:
