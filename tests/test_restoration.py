@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from troubleflow.api.app import create_app
+from troubleflow.cli import main
 from troubleflow.clock import FixedClock
 from troubleflow.config import Settings
 from troubleflow.policy_files import default_policy_dir
@@ -386,3 +388,27 @@ def test_change_request_moves_along_its_lifecycle_with_if_match(client: TestClie
     assert client.patch(url, json={"state": "completed"}, headers=MERGE).json()["state"] == "completed"
     assert client.patch(url, json={"state": "open"}, headers=MERGE).status_code in (400, 409)
     assert client.get(f"{V1}/changeRequest/999").status_code == 404
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_the_cli_records_outcomes_and_moves_requests(client: TestClient, database_url: str) -> None:
+    rid = _report(client)
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["--database-url", database_url, "restoration", *args])
+        return result.exit_code, result.output
+
+    code, out = run("record", rid, "--outcome", "restoredByWorkaround", "--description", "band switched")
+    assert code == 0 and "restoredByWorkaround" in out and "changeRequest 1 open" in out
+    code, out = run("record", rid, "--outcome", "fixed", "--description", "x")
+    assert code != 0 and "not a restoration outcome" in out
+    code, out = run("order", rid, "--action", "renew", "--description", "contract ended")
+    assert code == 0 and "productOrderRequest" in out and _get(client, rid)["status"] == "pending"
+    assert run("move", "productOrderRequest", "2", "completed")[0] == 0
+    assert _get(client, rid)["status"] == "inProgress"
+    code, out = run("list", rid)
+    assert code == 0 and "1.3.7.6.2" in out and "productOrderRequest 2 completed" in out
+    code, out = run("items", "changeRequest", "--state", "open")
+    assert code == 0 and out.strip().endswith("1 of 1")

@@ -104,6 +104,7 @@ class _LazyGroup(click.Group):
         "outage": "troubleflow.cli_inventory",
         "escalation": "troubleflow.cli_escalations",
         "notification": "troubleflow.cli_escalations",
+        "restoration": "troubleflow.cli_restoration",
     },
 )
 @click.option(
