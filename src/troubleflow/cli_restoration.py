@@ -57,7 +57,7 @@ def _item_line(i: rs.Item) -> str:
 @click.option("--change-request", help="the change wanted for the permanent fix (restoredByWorkaround)")
 @click.option("--actor", default="cli")
 @click.pass_obj
-def record(obj: Context, ticket_id: str, actor: str, **given: Any) -> None:
+def record(obj: Context, /, ticket_id: str, actor: str, **given: Any) -> None:
     """Record a restoration action with exactly one outcome on report TICKET_ID (1.3.7.6.2)."""
     values = {
         "outcome": given["outcome"],
