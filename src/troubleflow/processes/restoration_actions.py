@@ -6,7 +6,7 @@ request, 1.3.7.6.6), `restorationFailed` hands it back to coordination (1.3.7.3.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,42 +48,21 @@ def record_action(
     with db.begin() as conn:
         current = report.open_report(conn, ticket_id)
         now = clock.now()
-        details: dict[str, Any] = {"resolutionType": action.resolution_type.value}
-        changes: dict[str, Any] = {}
-        extensions = {**current.extensions, OUTCOME: action.outcome.value}
+        draft = _Draft({"resolutionType": action.resolution_type.value}, {}, {**current.extensions})
+        draft.extensions[OUTCOME] = action.outcome.value
         entries: list[HistoryEntry] = []
         items: list[rs.Item] = []
         link: ke.KnownError | None = None
         if action.resolution_type is rs.ResolutionType.CUSTOMER_EDUCATION:
-            assert action.guidance is not None
-            details["guidance"] = action.guidance
-            extensions |= {RESOLUTION_TYPE: action.resolution_type.value, ROOT_CAUSE: USAGE}
-            note = Note(text=f"How to use your product: {action.guidance}", author=actor)
-            changes["note"] = [*current.note, note]
-            entries.append(
-                report.entry(
-                    ticket_id, now, actor, etom.MANAGE_RESTORATION, "customerEducated", action.guidance
-                )
-            )
+            entries.append(_educate(action, current, draft, actor, now))
         if action.outcome is rs.Outcome.RESTORED_BY_WORKAROUND:
-            workaround = action.workaround or action.description
-            details["workaround"] = workaround
-            entries.append(
-                report.entry(
-                    ticket_id, now, actor, etom.IMPLEMENT_WORKAROUND, "workaroundImplemented", workaround
-                )
-            )
-            link, cr, more = _permanent_fix(conn, current, action, workaround, rules, actor, now)
+            link, cr, more = _workaround(conn, action, current, draft, rules, actor, now)
             entries += more
-            if cr is not None:
-                items.append(cr)
-                details["changeRequest"] = str(cr.id)
-                changes["related_entity"] = [*current.related_entity, report.ref(cr)]
-            if link is not None:
-                details["knownError"] = str(link.id)
+            items += [cr] if cr is not None else []
         if action.outcome is rs.Outcome.RESTORATION_FAILED or current.status is not Status.IN_PROGRESS:
-            changes |= _back_to_work(current, action)
-        changes["extensions"] = extensions
+            draft.changes |= _back_to_work(current, action)
+        changes = {**draft.changes, "extensions": draft.extensions}
+        details = draft.details
         record = store.add_record(
             conn,
             rs.Record(
@@ -102,7 +81,8 @@ def record_action(
             ),
         )
         history.append_many(conn, entries)
-        updated = report.write(conn, current, changes, actor, now, policy, known_error=link)
+        said = f"restorationReported: {action.outcome.value} (action {record.id})"
+        updated = report.write(conn, current, changes, actor, now, policy, known_error=link, reason=said)
         if action.outcome is rs.Outcome.RESTORATION_FAILED:
             report.replan(
                 conn,
@@ -114,6 +94,51 @@ def record_action(
                 now,
             )
         return report.Recorded(record, updated, tuple(items))
+
+
+@dataclass(slots=True)
+class _Draft:
+    """What an action will record (`details`) and change on the report, built up by its outcome."""
+
+    details: dict[str, Any]
+    changes: dict[str, Any]
+    extensions: dict[str, Any]
+
+
+def _educate(
+    action: rs.Action, current: TroubleTicket, draft: _Draft, actor: str, now: datetime
+) -> HistoryEntry:
+    """Customer education (usage error): a customer-facing note with the guidance, root cause `usage`."""
+    assert action.guidance is not None
+    draft.details["guidance"] = action.guidance
+    draft.extensions |= {RESOLUTION_TYPE: action.resolution_type.value, ROOT_CAUSE: USAGE}
+    note = Note(text=f"How to use your product: {action.guidance}", author=actor)
+    draft.changes["note"] = [*current.note, note]
+    return report.entry(current.id, now, actor, etom.MANAGE_RESTORATION, "customerEducated", action.guidance)
+
+
+def _workaround(
+    conn: Connection,
+    action: rs.Action,
+    current: TroubleTicket,
+    draft: _Draft,
+    rules: p.RestorationRules,
+    actor: str,
+    now: datetime,
+) -> tuple[ke.KnownError | None, rs.Item | None, list[HistoryEntry]]:
+    """Implement Customer Problem Workaround (1.3.7.6.4) and open its permanent fix."""
+    workaround = action.workaround or action.description
+    draft.details["workaround"] = workaround
+    said = report.entry(
+        current.id, now, actor, etom.IMPLEMENT_WORKAROUND, "workaroundImplemented", workaround
+    )
+    link, cr, more = _permanent_fix(conn, current, action, workaround, rules, actor, now)
+    if cr is not None:
+        draft.details["changeRequest"] = str(cr.id)
+        draft.changes["related_entity"] = [*current.related_entity, report.ref(cr)]
+    if link is not None:
+        draft.details["knownError"] = str(link.id)
+    return link, cr, [said, *more]
 
 
 def _back_to_work(current: TroubleTicket, action: rs.Action) -> dict[str, Any]:
