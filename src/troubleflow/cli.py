@@ -105,6 +105,7 @@ class _LazyGroup(click.Group):
         "escalation": "troubleflow.cli_escalations",
         "notification": "troubleflow.cli_escalations",
         "service-problem": "troubleflow.cli_service_problems",
+        "restoration": "troubleflow.cli_restoration",
     },
 )
 @click.option(

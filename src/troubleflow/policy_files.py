@@ -21,7 +21,14 @@ from pydantic_core import ErrorDetails
 from troubleflow.domain import policy as domain
 from troubleflow.domain.policy import LEVELS, Policy
 from troubleflow.errors import InvalidInput
-from troubleflow.policy_schema import DURATION_SYNTAX, CalendarModel, PolicyModel, RuleModel, TaskModel
+from troubleflow.policy_schema import (
+    DURATION_SYNTAX,
+    CalendarModel,
+    PolicyModel,
+    RestorationModel,
+    RuleModel,
+    TaskModel,
+)
 
 Problem = tuple[str, str]  # (path inside the file, what is wrong)
 Known = dict[str, set[str]]  # kind of thing -> the ids the file defines
@@ -185,6 +192,22 @@ def _to_policy(doc: PolicyModel) -> Policy:
         progress_updates=_frozen(doc.progress_updates),
         close=domain.CloseRules(**doc.close.model_dump()),
         delegation=domain.Delegation(**doc.delegation.model_dump()),
+        restoration=_restoration(doc.restoration),
+    )
+
+
+def _restoration(model: RestorationModel) -> domain.RestorationRules:
+    major = model.major_problem
+    return domain.RestorationRules(
+        validate_before_clear=model.validate_before_clear,
+        failed_task=model.failed_task,
+        infeasible_task=model.infeasible_task,
+        replan_skill=model.replan_skill,
+        workaround_known_error=model.workaround_known_error,
+        workaround_change_request=model.workaround_change_request,
+        major_priorities=tuple(major.priorities),
+        major_severities=tuple(major.severities),
+        major_outage_masters=major.outage_masters,
     )
 
 
@@ -249,6 +272,7 @@ def reference_problems(doc: PolicyModel) -> list[Problem]:
         _workgroup_problems,
         _category_problems,
         _rule_problems,
+        _restoration_problems,
     )
     return [problem for check in checks for problem in check(doc, known)]
 
@@ -386,3 +410,10 @@ def _rule_problems(doc: PolicyModel, known: Known) -> Iterator[Problem]:
     for i, rule in enumerate(doc.diagnosis_rules):
         yield from _ref(known, "category", rule.then.category, f"diagnosis_rules[{i}].then.category")
         yield from _ref(known, "workgroup", rule.then.workgroup, f"diagnosis_rules[{i}].then.workgroup")
+
+
+def _restoration_problems(doc: PolicyModel, known: Known) -> Iterator[Problem]:
+    section = doc.restoration
+    for i, priority in enumerate(section.major_problem.priorities):
+        yield from _ref(known, "priority", priority, f"restoration.major_problem.priorities[{i}]")
+    yield from _ref(known, "skill", section.replan_skill, "restoration.replan_skill")

@@ -323,6 +323,30 @@ class CloseModel(_Model):
     auto_close_after: Duration | None = None
 
 
+class MajorProblemModel(_Model):
+    """Which reports are major problems (Review Major Problem, 1.3.7.6.7, is mandatory before they close)."""
+
+    priorities: list[str] = []
+    severities: list[str] = []
+    outage_masters: bool = False
+
+
+class RestorationModel(_Model):
+    """Correct & Recover Customer Problem (1.3.7.6): docs/restoration.md."""
+
+    validate_before_clear: bool = False
+    failed_task: str | None = Field(
+        default="Re-diagnose and isolate after a failed restoration", max_length=200
+    )
+    infeasible_task: str | None = Field(
+        default="Re-plan the restoration: not feasible as planned", max_length=200
+    )
+    replan_skill: str | None = None
+    workaround_known_error: bool = True
+    workaround_change_request: bool = True
+    major_problem: MajorProblemModel = MajorProblemModel()
+
+
 class DefaultsModel(_Model):
     sla_class: str
     category: str
@@ -349,6 +373,7 @@ class PolicyModel(_Model):
     progress_updates: dict[str, Duration | None]
     close: CloseModel = CloseModel()
     delegation: DelegationModel = DelegationModel()
+    restoration: RestorationModel = RestorationModel()
 
 
 def policy_as_json(policy: Policy) -> dict[str, Any]:

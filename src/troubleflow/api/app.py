@@ -14,6 +14,7 @@ from troubleflow import __version__
 from troubleflow.api import closure, escalations, known_errors, schemas_v4, schemas_v5, work_plan
 from troubleflow.api import errors as http_errors
 from troubleflow.api import inventory as inventory_api
+from troubleflow.api import restoration as restoration_api
 from troubleflow.api.runtime import Runtime
 from troubleflow.api.schemas_tmf656 import MODELS as TMF656_MODELS
 from troubleflow.api.tmf621 import make_router
@@ -86,6 +87,7 @@ def create_app(
     for problem_rep in TMF656.values():  # Service Problem Management (docs/service-problems.md)
         app.include_router(make_problem_router(problem_rep, runtime))
     app.include_router(make_problem_link_router(runtime))  # a report raises service problems (1.4.6.1)
+    app.include_router(restoration_api.make_router(runtime))  # restoration 1.3.7.6 (docs/restoration.md)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:

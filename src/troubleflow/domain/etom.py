@@ -216,3 +216,14 @@ def process_for_status(target: Status | None) -> str:
     if target is None:
         return COORDINATE
     return _PROCESS_FOR_TARGET.get(target, COORDINATE)
+
+
+# Correct & Recover Customer Problem (1.3.7.6, seed 002): the restoration trail (docs/restoration.md).
+CORRECT_RECOVER = "1.3.7.6"
+MANAGE_RESTORATION = "1.3.7.6.1"
+REPORT_RESTORATION = "1.3.7.6.2"
+RESOLUTION_FEASIBILITY = "1.3.7.6.3"
+IMPLEMENT_WORKAROUND = "1.3.7.6.4"
+VALIDATE_SOLUTION = "1.3.7.6.5"
+INITIATE_CHANGE_REQUEST = "1.3.7.6.6"
+REVIEW_MAJOR_PROBLEM = "1.3.7.6.7"

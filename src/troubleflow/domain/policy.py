@@ -195,6 +195,22 @@ class Delegation:
 
 
 @dataclass(frozen=True, slots=True)
+class RestorationRules:
+    """The policy's `restoration:` section (docs/policy.md)."""
+
+    validate_before_clear: bool = False
+    # The task a failed restoration / an infeasible one adds to the plan (None: no task), and its skill.
+    failed_task: str | None = "Re-diagnose and isolate after a failed restoration"
+    infeasible_task: str | None = "Re-plan the restoration: not feasible as planned"
+    replan_skill: str | None = None
+    workaround_known_error: bool = True
+    workaround_change_request: bool = True
+    major_priorities: tuple[str, ...] = ()
+    major_severities: tuple[str, ...] = ()
+    major_outage_masters: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     sla_class: str
     category: str
@@ -221,7 +237,8 @@ class Policy:
     diagnosis_rules: tuple[DiagnosisRule, ...]
     progress_updates: Mapping[str, timedelta | None]  # priority id -> interval (None: no periodic update)
     close: CloseRules
-    delegation: Delegation = field(default_factory=lambda: Delegation())
+    delegation: Delegation = field(default_factory=Delegation)
+    restoration: RestorationRules = field(default_factory=RestorationRules)  # 1.3.7.6, docs/restoration.md
 
 
 class _Identified(Protocol):

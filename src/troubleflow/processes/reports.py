@@ -23,7 +23,7 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import closure, delegation, intake, known_error_check, work_plan
+from troubleflow.processes import closure, delegation, intake, known_error_check, restoration, work_plan
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tasks, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -173,6 +173,7 @@ def apply_change(
     writer saved another version first (the caller recomputes or gives up)."""
     _check_cancel_reason(current, changes)
     work_plan.check_clearable(conn, current, changes)
+    restoration.check_change(conn, current, changes, policy)  # 1.3.7.6.5, orders, 1.3.7.6.7
     updated, events = change_ticket(current, changes, now=now)
     if not events:
         return current

@@ -24,7 +24,7 @@ from troubleflow.domain.policy import Policy
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import jeopardy_input, reports
+from troubleflow.processes import jeopardy_input, reports, restoration
 from troubleflow.processes.delegation import problem_href, raised_entry, write_change, write_new
 from troubleflow.storage import history, outbox, service_problems, tasks, tickets
 from troubleflow.storage.db import Database
@@ -250,7 +250,8 @@ def _advance_report(
     whose own plan still has a mandatory task open is not cleared: the trail says why.
 
     The one place a report moves on because of its service problems: a solution validation before
-    clearing (Validate Customer Problem Solution, 1.3.7.6.5) belongs here, before the clearing below."""
+    clearing (Validate Customer Problem Solution, 1.3.7.6.5) and an open product order request hold the
+    report the same way: it waits, and the trail says for what."""
     try:
         ticket = tickets.get_for_update(conn, ticket_id)
     except NotFound:
@@ -264,6 +265,7 @@ def _advance_report(
     resolution = f"cleared: service problems resolved: {names}"
     try:
         wp.check_clearable(tasks.for_ticket(conn, ticket_id).values())
+        restoration.check_clearable(conn, ticket, policy)  # validated, no open product order (1.3.7.6)
     except Conflict as blocked:
         reason = f"service problems resolved ({names}) but the report is not cleared: {blocked.message}"
         history.append(

@@ -24,7 +24,7 @@ from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
 from troubleflow.domain.policy import EscalationStep, Policy
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.processes import closure, escalation, progress
+from troubleflow.processes import closure, escalation, progress, restoration
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -100,6 +100,12 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
                     chained += told.arms
                 continue
             if item.kind == closure.AUTO_CLOSE:  # closes a cleared report nobody answered about
+                blocked = restoration.close_blocked(conn, ticket, policy)  # major problem review, 1.3.7.6.7
+                if blocked is not None:
+                    entries.append(
+                        HistoryEntry(ticket.id, now, ACTOR, etom.CLOSE, "autoCloseBlocked", reason=blocked)
+                    )
+                    continue
                 done = closure.fire(ticket, policy, ACTOR, now)
                 entries += done.entries
                 if done.events:

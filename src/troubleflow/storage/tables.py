@@ -465,3 +465,42 @@ service_problem_task = Table(
     Index(None, "kind", "created_at", "id"),
 )
 # --- end service problems ---------------------------------------------------------------------------------
+# --- restoration (Correct & Recover Customer Problem, 1.3.7.6; docs/restoration.md) -------------------------
+# A report's restoration trail, append-only: actions with their outcome, feasibility decisions, solution
+# validations, major-problem reviews (numbered per report, like tasks).
+restoration_record = Table(
+    "restoration_record",
+    metadata,
+    Column("ticket_id", String(40), ForeignKey("trouble_ticket.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(24), nullable=False),  # restorationAction | feasibility | solutionValidation | …
+    Column("outcome", String(24), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("details", Text, nullable=False),  # JSON object: the kind's other facts
+)
+
+# What a restoration opens and what outlives the report: change requests (1.3.7.6.6), product order
+# requests (withdraw/upgrade/renew) and requests to other CRM processes. No foreign key: they stay tracked
+# after the report closes (and after an administrative delete).
+restoration_item = Table(
+    "restoration_item",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),  # changeRequest | productOrderRequest | processRequest
+    Column("ticket_id", String(40), nullable=False),
+    Column("state", String(12), nullable=False),  # open | inProgress | completed | failed | cancelled
+    Column("description", Text, nullable=False),
+    Column("target_process", String(20)),
+    Column("action", String(12)),
+    Column("product_id", String(100)),
+    Column("known_error_id", BigId),
+    Column("reason", Text),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "ticket_id", "kind"),
+    Index(None, "kind", "state"),
+)
+# --- end restoration ---------------------------------------------------------------------------------------

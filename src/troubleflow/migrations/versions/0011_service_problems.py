@@ -2,7 +2,7 @@
 subscriptions name the API whose resource an event concerns
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-22 18:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from troubleflow.storage.tables import UtcDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
