@@ -203,3 +203,4 @@ def process_for_status(target: Status | None) -> str:
     if target is None:
         return COORDINATE
     return _PROCESS_FOR_TARGET.get(target, COORDINATE)
+REPORT_RESTORATION = "1.3.7.6.2"  # a mass outage's restoration clears its children (docs/mass-outage.md)
