@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.conftest import START
-from troubleflow.clock import FixedClock
+from troubleflow.clock import Clock, FixedClock
 from troubleflow.config import Settings
 from troubleflow.domain.inventory import Customer, Product, Service
 from troubleflow.domain.status import Status
@@ -30,26 +30,40 @@ CAUSE = Cause("sp-77", "/tmf-api/serviceProblemManagement/v4/serviceProblem/sp-7
 def load_inventory(db: Database, n: int, spec: str = "iptv-east", prefix: str = "c") -> None:
     """`n` customers, each with one product and one service of specification `spec` (bulk upsert)."""
     with db.begin() as conn:
-        inventory.upsert(conn, "customer", [
-            Customer(f"{prefix}{i:05}", f"Customer {i}", contact={"email": f"{prefix}{i}@example.org"} if i % 2 else {})
-            for i in range(n)
-        ])  # fmt: skip
-        inventory.upsert(conn, "product", [Product(f"p-{prefix}{i:05}", f"{prefix}{i:05}", "TV") for i in range(n)])
-        inventory.upsert(conn, "service", [
-            Service(f"s-{prefix}{i:05}", f"p-{prefix}{i:05}", "IPTV", specification=spec) for i in range(n)
-        ])  # fmt: skip
+        inventory.upsert(
+            conn,
+            "customer",
+            [
+                Customer(
+                    f"{prefix}{i:05}",
+                    f"Customer {i}",
+                    contact={"email": f"{prefix}{i}@example.org"} if i % 2 else {},
+                )
+                for i in range(n)
+            ],
+        )
+        inventory.upsert(
+            conn, "product", [Product(f"p-{prefix}{i:05}", f"{prefix}{i:05}", "TV") for i in range(n)]
+        )
+        inventory.upsert(
+            conn,
+            "service",
+            [Service(f"s-{prefix}{i:05}", f"p-{prefix}{i:05}", "IPTV", specification=spec) for i in range(n)],
+        )
 
 
 def customer_report(db: Database, clock: FixedClock, i: int, prefix: str = "c") -> str:
     values = {
-        "description": "no TV picture", "severity": "Minor", "ticket_type": "incident",
+        "description": "no TV picture",
+        "severity": "Minor",
+        "ticket_type": "incident",
         "related_party": [Ref(id=f"{prefix}{i:05}", role="customer")],
         "related_entity": [Ref(id=f"s-{prefix}{i:05}", referred_type="Service")],
-    }  # fmt: skip
+    }
     return create_report(db, values, clock=clock, actor="agent").ticket.id
 
 
-def drain(db: Database, clock: FixedClock) -> int:
+def drain(db: Database, clock: Clock) -> int:
     passes = 0
     while outage_jobs.work(db, clock=clock):
         passes += 1
@@ -89,7 +103,10 @@ def test_ten_thousand_customers_are_told_before_they_call_and_cleared_on_restora
     master = get_report(db, shown.outage.master_id)
     assert master.intake is not None and master.intake.child_count == n
     assert master.channel is not None and master.channel.id == "system"
-    assert master.related_entity[0].role == "causedBy" and master.related_entity[0].referred_type == "ServiceProblem"
+    assert (
+        master.related_entity[0].role == "causedBy"
+        and master.related_entity[0].referred_type == "ServiceProblem"
+    )
 
     mass_outage.restore(db, clock=clock, cause_id=CAUSE.id, resolution="head-end rebooted")
     drain(db, clock)
@@ -101,7 +118,9 @@ def test_ten_thousand_customers_are_told_before_they_call_and_cleared_on_restora
     assert "sp-77" in (get_report(db, earlier[0]).status_change_reason or "")
 
 
-def test_two_workers_open_every_child_exactly_once(db: Database, clock: FixedClock, database_url: str) -> None:
+def test_two_workers_open_every_child_exactly_once(
+    db: Database, clock: FixedClock, database_url: str
+) -> None:
     if db.dialect != "postgresql":
         pytest.skip("SQLite admits one writer at a time: two workers only take turns (run on PostgreSQL)")
     n = 3_000

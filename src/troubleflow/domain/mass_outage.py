@@ -34,7 +34,9 @@ class Cause:
     referred_type: str = "ServiceProblem"
 
     def ref(self) -> Ref:
-        return Ref(id=self.id, href=self.href, name=self.name, role=CAUSED_BY, referred_type=self.referred_type)
+        return Ref(
+            id=self.id, href=self.href, name=self.name, role=CAUSED_BY, referred_type=self.referred_type
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,17 +104,29 @@ def open_child(
         "ticket_type": master.ticket_type,
         "channel": CHANNEL,
         "related_party": [
-            Ref(id=affected.customer_id, name=affected.customer_name, role="customer", referred_type="Customer")
+            Ref(
+                id=affected.customer_id,
+                name=affected.customer_name,
+                role="customer",
+                referred_type="Customer",
+            )
         ],
         "related_entity": [
-            Ref(id=affected.service_id, name=affected.service_name, role=AFFECTED_SERVICE, referred_type="Service"),
+            Ref(
+                id=affected.service_id,
+                name=affected.service_name,
+                role=AFFECTED_SERVICE,
+                referred_type="Service",
+            ),
             cause.ref(),
         ],
         "note": [Note(text=outage_text(master.expected_resolution_date), author=AUTHOR)],
         "extensions": {INITIATING_MODE: SYSTEM},
     }
     ticket, _ = open_ticket(values, ticket_id=ticket_id, now=now)
-    ticket, _ = change_ticket(ticket, {"status": Status.IN_PROGRESS, "status_change_reason": "mass outage"}, now=now)
+    ticket, _ = change_ticket(
+        ticket, {"status": Status.IN_PROGRESS, "status_change_reason": "mass outage"}, now=now
+    )
     return replace(outage.link_child(ticket, master), version=1)
 
 

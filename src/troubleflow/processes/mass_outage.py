@@ -6,7 +6,7 @@ The chunked work itself is the worker's (processes/outage_jobs.py); `progress` s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,15 +57,21 @@ def declare(
         kinds, unknown = store.service_kinds(conn, named)
         existing = store.find_outage(conn, cause.id)
     if unknown:
-        raise InvalidInput(f"not in the inventory (service or service specification): {', '.join(unknown)}",
-                           field="service")  # fmt: skip
+        raise InvalidInput(
+            f"not in the inventory (service or service specification): {', '.join(unknown)}", field="service"
+        )
     if existing is not None and existing.state != store.ACTIVE:
         raise Conflict(f"the mass outage caused by '{cause.id}' is {existing.state} already")
     if existing is None:
         created = create_report(
-            db, mo.master_values(cause, kinds, eta), clock=clock, actor=actor,
-            idempotency_key=f"massOutage:{cause.id}", fingerprint=f"massOutage:{cause.id}", policy=policy,
-        )  # fmt: skip
+            db,
+            mo.master_values(cause, kinds, eta),
+            clock=clock,
+            actor=actor,
+            idempotency_key=f"massOutage:{cause.id}",
+            fingerprint=f"massOutage:{cause.id}",
+            policy=policy,
+        )
         master_id = created.ticket.id
     else:
         master_id = existing.master_id
@@ -82,16 +88,24 @@ def declare(
             all_kinds, _ = store.service_kinds(conn, every)
             store.set_services(conn, cause.id, every)
             outages.cover(conn, master_id, [_scope(i, k) for i, k in all_kinds if i in added])
-            _log(conn, master_id, now, actor, etom.CHECK_OUTAGE, "massOutageExtended", _what(cause, all_kinds))
+            _log(
+                conn, master_id, now, actor, etom.CHECK_OUTAGE, "massOutageExtended", _what(cause, all_kinds)
+            )
             store.cancel_jobs(conn, master_id, store.SWEEP, now)
             store.add_job(conn, master_id, cause.id, store.SWEEP, {"kinds": all_kinds}, now)
     return progress(db, cause.id)
 
 
 def update(
-    db: Database, *, clock: Clock, cause_id: str, eta: datetime | None = None, note: str | None = None,
-    actor: str = ACTOR, policy: Policy | None = None,
-) -> TroubleTicket:  # fmt: skip
+    db: Database,
+    *,
+    clock: Clock,
+    cause_id: str,
+    eta: datetime | None = None,
+    note: str | None = None,
+    actor: str = ACTOR,
+    policy: Policy | None = None,
+) -> TroubleTicket:
     """A new ETA or a note from the network side, on the master; the worker passes it to every open
     child (a `propagate` job, queued by the change itself, as for any change of a master)."""
     if eta is None and not (note and note.strip()):
@@ -111,9 +125,14 @@ def update(
 
 
 def restore(
-    db: Database, *, clock: Clock, cause_id: str, resolution: str, actor: str = ACTOR,
+    db: Database,
+    *,
+    clock: Clock,
+    cause_id: str,
+    resolution: str,
+    actor: str = ACTOR,
     policy: Policy | None = None,
-) -> Progress:  # fmt: skip
+) -> Progress:
     """The cause is resolved: clear the master (no new report joins it from now on) and queue the clearing
     of every child still open. Idempotent: a restored outage is returned as it is."""
     if not resolution.strip():
@@ -130,8 +149,15 @@ def restore(
             store.set_state(conn, cause_id, store.RESTORING, resolution.strip(), now)
             store.cancel_jobs(conn, found.master_id, store.SWEEP, now)
             store.add_job(conn, found.master_id, cause_id, store.RESTORE, {}, now)
-            _log(conn, found.master_id, now, actor, etom.REPORT_RESTORATION, "massOutageRestored",
-                 mo.restore_reason(found.cause, resolution.strip()))  # fmt: skip
+            _log(
+                conn,
+                found.master_id,
+                now,
+                actor,
+                etom.REPORT_RESTORATION,
+                "massOutageRestored",
+                mo.restore_reason(found.cause, resolution.strip()),
+            )
     return progress(db, cause_id)
 
 
@@ -141,17 +167,23 @@ def _clear_master(
     """Clear the master through the report rules; one they refuse (its own work plan still open) stays
     open with the reason in its audit trail: the children are cleared all the same."""
     reason = mo.restore_reason(found.cause, resolution)
+
+    def step(status: Status) -> Callable[[TroubleTicket], dict[str, Any]]:
+        def compute(current: TroubleTicket) -> dict[str, Any]:
+            if current.status not in mo.OPEN or current.status is status:
+                return {}
+            return {"status": status, "status_change_reason": reason}
+
+        return compute
+
     try:
         for status in (Status.IN_PROGRESS, Status.RESOLVED):
-            change_report(
-                db, found.master_id,
-                lambda t, s=status: {"status": s, "status_change_reason": reason}
-                if t.status in mo.OPEN and t.status is not s else {},
-                clock=clock, actor=actor, policy=policy,
-            )  # fmt: skip
+            change_report(db, found.master_id, step(status), clock=clock, actor=actor, policy=policy)
     except TroubleflowError as exc:
         with db.begin() as conn:
-            _log(conn, found.master_id, clock.now(), actor, etom.REPORT_RESTORATION, "notCleared", exc.message)
+            _log(
+                conn, found.master_id, clock.now(), actor, etom.REPORT_RESTORATION, "notCleared", exc.message
+            )
 
 
 def progress(db: Database, cause_id: str) -> Progress:

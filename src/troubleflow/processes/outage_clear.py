@@ -42,15 +42,24 @@ def clear(
         if done is None:
             if child.status_change_reason != reason:
                 left.append(child.id)
-                entries.append(HistoryEntry(child.id, now, actor, etom.REPORT_RESTORATION, "restoreSkipped",
-                                            reason=f"report {child.status.value}: left alone"))  # fmt: skip
+                entries.append(
+                    HistoryEntry(
+                        child.id,
+                        now,
+                        actor,
+                        etom.REPORT_RESTORATION,
+                        "restoreSkipped",
+                        reason=f"report {child.status.value}: left alone",
+                    )
+                )
             continue
         updated, moved = done
         try:
             updated = _follow_rules(conn, child, updated, policy)
         except TroubleflowError as exc:
-            entries.append(HistoryEntry(child.id, now, actor, etom.REPORT_RESTORATION, "notCleared",
-                                        reason=exc.message))  # fmt: skip
+            entries.append(
+                HistoryEntry(child.id, now, actor, etom.REPORT_RESTORATION, "notCleared", reason=exc.message)
+            )
             continue
         changed.append((updated, child))
         events.append(moved)
@@ -77,13 +86,26 @@ def _follow_rules(
 
 
 def _ended(
-    conn: Connection, previous: TroubleTicket, updated: TroubleTicket, policy: Policy | None, actor: str,
+    conn: Connection,
+    previous: TroubleTicket,
+    updated: TroubleTicket,
+    policy: Policy | None,
+    actor: str,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """End (1.3.7.3.3) for a tracked child: its plan ends, its timers stop, Close takes over."""
     work_plan.followed(conn, previous, updated, policy, actor, now)
     if timers.cancel_for_ticket(conn, updated.id, now):
-        history.append(conn, HistoryEntry(updated.id, now, actor, etom.ESCALATE_END, "timersStopped",
-                                          reason=f"report {updated.status.value}"))  # fmt: skip
+        history.append(
+            conn,
+            HistoryEntry(
+                updated.id,
+                now,
+                actor,
+                etom.ESCALATE_END,
+                "timersStopped",
+                reason=f"report {updated.status.value}",
+            ),
+        )
     track.ended(conn, updated, actor, now)
     closure.followed(conn, previous, updated, policy, None, actor, now)

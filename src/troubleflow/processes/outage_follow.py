@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from troubleflow.domain import outage
 from troubleflow.domain import mass_outage as mo
+from troubleflow.domain import outage
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.storage import mass_outages as store
 
@@ -36,9 +36,16 @@ def child_linked(conn: Connection, master_id: str, child: TroubleTicket, now: da
     kinds, _ = store.service_kinds(conn, found.services)
     affected = store.affected_among(conn, kinds, mo.touched_services(child))
     rows = [
-        {"cause_id": found.cause.id, "service_id": a.service_id, "customer_id": a.customer_id,
-         "ticket_id": child.id, "mode": "linked", "state": "open", "linked_at": now}
+        {
+            "cause_id": found.cause.id,
+            "service_id": a.service_id,
+            "customer_id": a.customer_id,
+            "ticket_id": child.id,
+            "mode": "linked",
+            "state": "open",
+            "linked_at": now,
+        }
         for a in affected.values()
-    ]  # fmt: skip
+    ]
     if rows:
         store.add_children(conn, rows, skip_conflicts=True)

@@ -80,9 +80,13 @@ def _sweep(conn: Connection, job: store.Job, master: TroubleTicket, chunk: int, 
 
 
 def _link(
-    conn: Connection, cause: mo.Cause, master: TroubleTicket, kinds: list[tuple[str, str]],
-    page: list[TroubleTicket], now: datetime,
-) -> None:  # fmt: skip
+    conn: Connection,
+    cause: mo.Cause,
+    master: TroubleTicket,
+    kinds: list[tuple[str, str]],
+    page: list[TroubleTicket],
+    now: datetime,
+) -> None:
     """Make the open reports of the page that touch an affected service children of the master."""
     candidates = {t.id: mo.touched_services(t) for t in page if t.id != master.id and not outage.is_master(t)}
     affected = store.affected_among(conn, kinds, set().union(*candidates.values()))
@@ -109,7 +113,10 @@ def _link(
     fields = ("trouble_ticket_relationship", "expected_resolution_date", "note")
     outbox.add_many(
         conn,
-        [([TicketEvent(EventKind.ATTRIBUTES_CHANGED, t.id, fields=fields)], d) for (t, _), d in zip(changed, docs, strict=True)],
+        [
+            ([TicketEvent(EventKind.ATTRIBUTES_CHANGED, t.id, fields=fields)], d)
+            for (t, _), d in zip(changed, docs, strict=True)
+        ],
         now,
     )
     _record_children(conn, cause, master, rows, [t.id for t, _ in changed], now)
@@ -127,14 +134,24 @@ def _open(
     ticket_rows = [tickets.row_of(c) for c in children]
     tickets.add_rows(conn, ticket_rows)
     created = [
-        HistoryEntry(c.id, now, ACTOR, etom.CREATE_REPORT, "created", new_status=c.status.value,
-                     reason=f"opened by the system for {cause.referred_type} {cause.id}")
+        HistoryEntry(
+            c.id,
+            now,
+            ACTOR,
+            etom.CREATE_REPORT,
+            "created",
+            new_status=c.status.value,
+            reason=f"opened by the system for {cause.referred_type} {cause.id}",
+        )
         for c in children
-    ]  # fmt: skip
+    ]
     history.append_many(conn, created)
     outbox.add_many(
         conn,
-        [([TicketEvent(EventKind.CREATED, c.id, new_status=c.status.value)], r["doc"]) for c, r in zip(children, ticket_rows, strict=True)],
+        [
+            ([TicketEvent(EventKind.CREATED, c.id, new_status=c.status.value)], r["doc"])
+            for c, r in zip(children, ticket_rows, strict=True)
+        ],
         now,
     )
     rows = [_child_row(cause, a, c.id, "opened", now) for a, c in zip(fresh, children, strict=True)]
@@ -142,14 +159,26 @@ def _open(
 
 
 def _child_row(cause: mo.Cause, a: mo.Affected, ticket_id: str, mode: str, now: datetime) -> dict[str, Any]:
-    return {"cause_id": cause.id, "service_id": a.service_id, "customer_id": a.customer_id,
-            "ticket_id": ticket_id, "mode": mode, "state": "open", "linked_at": now, "_affected": a}  # fmt: skip
+    return {
+        "cause_id": cause.id,
+        "service_id": a.service_id,
+        "customer_id": a.customer_id,
+        "ticket_id": ticket_id,
+        "mode": mode,
+        "state": "open",
+        "linked_at": now,
+        "_affected": a,
+    }
 
 
 def _record_children(
-    conn: Connection, cause: mo.Cause, master: TroubleTicket, rows: list[dict[str, Any]],
-    new_links: list[str], now: datetime,
-) -> None:  # fmt: skip
+    conn: Connection,
+    cause: mo.Cause,
+    master: TroubleTicket,
+    rows: list[dict[str, Any]],
+    new_links: list[str],
+    now: datetime,
+) -> None:
     """The children's keys, their links to the master (counted on it), the audit trail and what each
     customer is told."""
     if not rows:
@@ -157,16 +186,27 @@ def _record_children(
     affected = [r.pop("_affected") for r in rows]
     store.add_children(conn, rows)
     insert_rows(
-        conn, outage_child, [{"master_id": master.id, "child_id": t, "linked_at": now} for t in new_links],
+        conn,
+        outage_child,
+        [{"master_id": master.id, "child_id": t, "linked_at": now} for t in new_links],
         skip_conflicts=True,
-    )  # fmt: skip
+    )
+    what = f"{cause.referred_type} {cause.id}"
     entries = [
-        HistoryEntry(r["ticket_id"], now, ACTOR, etom.CHECK_OUTAGE, "linkedToMaster",
-                     reason=f"child of major outage {master.id} (service {r['service_id']}, {cause.referred_type} {cause.id})")
+        HistoryEntry(
+            r["ticket_id"],
+            now,
+            ACTOR,
+            etom.CHECK_OUTAGE,
+            "linkedToMaster",
+            reason=f"child of major outage {master.id} (service {r['service_id']}, {what})",
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     told = {r["ticket_id"]: a for r, a in zip(rows, affected, strict=True)}
-    entries += notify(conn, cause.id, "outage", cause.id, told, mo.outage_text(master.expected_resolution_date), now)
+    entries += notify(
+        conn, cause.id, "outage", cause.id, told, mo.outage_text(master.expected_resolution_date), now
+    )
     history.append_many(conn, entries)
     if new_links:
         _count(conn, master, len(new_links), now)
@@ -174,8 +214,12 @@ def _record_children(
 
 def _count(conn: Connection, master: TroubleTicket, n: int, now: datetime) -> None:
     intake = master.intake or Intake(major_outage=True)
-    counted = replace(master, version=master.version + 1, last_update=now,
-                      intake=replace(intake, child_count=intake.child_count + n))  # fmt: skip
+    counted = replace(
+        master,
+        version=master.version + 1,
+        last_update=now,
+        intake=replace(intake, child_count=intake.child_count + n),
+    )
     doc = tickets.save(conn, counted, previous=master)
     assert doc is not None  # the master row is locked by this chunk
     event = TicketEvent(EventKind.ATTRIBUTES_CHANGED, master.id, fields=("majorOutageChildCount",))
@@ -183,24 +227,44 @@ def _count(conn: Connection, master: TroubleTicket, n: int, now: datetime) -> No
 
 
 def notify(
-    conn: Connection, cause_id: str | None, kind: str, ref: str, told: dict[str, mo.Affected | None],
-    body: str, now: datetime,
-) -> list[HistoryEntry]:  # fmt: skip
+    conn: Connection,
+    cause_id: str | None,
+    kind: str,
+    ref: str,
+    told: dict[str, mo.Affected | None],
+    body: str,
+    now: datetime,
+) -> list[HistoryEntry]:
     """Tell each report's customer (Notify Customer Problem, 1.3.7.2.4): by email when the inventory has
     the customer's address (queued for a sender), else recorded (the report's note and event tell them)."""
     rows = [
-        {"ticket_id": t, "kind": kind, "ref": ref, "cause_id": cause_id,
-         "customer_id": a.customer_id if a else None, "channel": "email" if a and a.email else "none",
-         "address": a.email if a else None, "subject": mo.subject(kind), "body": body,
-         "state": "pending" if a and a.email else "recorded", "created_at": now}
+        {
+            "ticket_id": t,
+            "kind": kind,
+            "ref": ref,
+            "cause_id": cause_id,
+            "customer_id": a.customer_id if a else None,
+            "channel": "email" if a and a.email else "none",
+            "address": a.email if a else None,
+            "subject": mo.subject(kind),
+            "body": body,
+            "state": "pending" if a and a.email else "recorded",
+            "created_at": now,
+        }
         for t, a in told.items()
-    ]  # fmt: skip
+    ]
     store.notify(conn, rows)
     return [
-        HistoryEntry(t, now, ACTOR, etom.NOTIFY_CUSTOMER, "customerNotified",
-                     reason=f"{kind}: {r['channel']} {r['address'] or '(no contact: recorded)'}")
+        HistoryEntry(
+            t,
+            now,
+            ACTOR,
+            etom.NOTIFY_CUSTOMER,
+            "customerNotified",
+            reason=f"{kind}: {r['channel']} {r['address'] or '(no contact: recorded)'}",
+        )
         for t, r in zip(told, rows, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 # -- restore and propagate ---------------------------------------------------------------------------------
@@ -214,12 +278,21 @@ def _restore(
     ids = store.linked_children(conn, master.id, job.cursor, chunk)
     current = tickets.get_many_for_update(conn, ids)
     resolution = found.resolution or "restored"
-    cleared, left = outage_clear.clear(conn, found.cause, resolution, list(current.values()), policy, ACTOR, now)
+    cleared, left = outage_clear.clear(
+        conn, found.cause, resolution, list(current.values()), policy, ACTOR, now
+    )
     store.mark_children(conn, found.cause.id, cleared, "cleared", now)
     store.mark_children(conn, found.cause.id, left, "left", now)
     customers = store.customers_of(conn, found.cause.id, cleared)
-    entries = notify(conn, found.cause.id, "restored", found.cause.id, {t: customers.get(t) for t in cleared},
-                     mo.restored_text(resolution), now)  # fmt: skip
+    entries = notify(
+        conn,
+        found.cause.id,
+        "restored",
+        found.cause.id,
+        {t: customers.get(t) for t in cleared},
+        mo.restored_text(resolution),
+        now,
+    )
     history.append_many(conn, entries)
     done = len(ids) < chunk
     store.advance(conn, job, ids[-1] if ids else job.cursor, done=done, now=now)
@@ -245,14 +318,26 @@ def _propagate(conn: Connection, job: store.Job, master: TroubleTicket, chunk: i
     docs = tickets.save_many(conn, changed)
     outbox.add_many(conn, list(zip(events, docs, strict=True)), now)
     entries = [
-        HistoryEntry(t.id, now, ACTOR, etom.COORDINATE, "followedMaster",
-                     reason=f"major outage {master.id}: {', '.join(e[0].fields)}")
+        HistoryEntry(
+            t.id,
+            now,
+            ACTOR,
+            etom.COORDINATE,
+            "followedMaster",
+            reason=f"major outage {master.id}: {', '.join(e[0].fields)}",
+        )
         for (t, _), e in zip(changed, events, strict=True)
-    ]  # fmt: skip
+    ]
     customers = store.customers_of(conn, job.cause_id, [t.id for t, _ in changed]) if job.cause_id else {}
-    said = " ".join([*notes, *(mo.eta_text(master.expected_resolution_date) for _ in [0] if master.expected_resolution_date)])
-    entries += notify(conn, job.cause_id, "update", str(job.id), {t.id: customers.get(t.id) for t, _ in changed}, said, now)
+    said = " ".join(
+        [
+            *notes,
+            *(mo.eta_text(master.expected_resolution_date) for _ in [0] if master.expected_resolution_date),
+        ]
+    )
+    entries += notify(
+        conn, job.cause_id, "update", str(job.id), {t.id: customers.get(t.id) for t, _ in changed}, said, now
+    )
     history.append_many(conn, entries)
     store.advance(conn, job, ids[-1] if ids else job.cursor, done=len(ids) < chunk, now=now)
     return max(len(ids), 1)
-

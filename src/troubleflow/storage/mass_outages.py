@@ -60,9 +60,15 @@ class Job:
 def add_outage(conn: Connection, cause: Cause, master_id: str, services: list[str], now: datetime) -> bool:
     """Record the cause; False when it was recorded already (a concurrent or repeated declare)."""
     row = {
-        "cause_id": cause.id, "cause_href": cause.href, "cause_name": cause.name, "cause_type": cause.referred_type,
-        "master_id": master_id, "services": encode_json(services), "state": ACTIVE, "declared_at": now,
-    }  # fmt: skip
+        "cause_id": cause.id,
+        "cause_href": cause.href,
+        "cause_name": cause.name,
+        "cause_type": cause.referred_type,
+        "master_id": master_id,
+        "services": encode_json(services),
+        "state": ACTIVE,
+        "declared_at": now,
+    }
     return insert_returning(conn, mass_outage, row, "cause_id", skip_conflicts=True) is not None
 
 
@@ -83,7 +89,9 @@ def find_outage(
     if r is None:
         return None
     cause = Cause(r.cause_id, r.cause_href, r.cause_name, r.cause_type)
-    return Outage(cause, r.master_id, decode_json(r.services), r.state, r.resolution, r.declared_at, r.restored_at)
+    return Outage(
+        cause, r.master_id, decode_json(r.services), r.state, r.resolution, r.declared_at, r.restored_at
+    )
 
 
 def set_services(conn: Connection, cause_id: str, services: list[str]) -> None:
@@ -109,7 +117,9 @@ def service_kinds(conn: Connection, named: Sequence[str]) -> tuple[list[tuple[st
     instances = {str(i) for i in conn.execute(select(s.id).where(s.id.in_(named))).scalars()}
     rest = [n for n in named if n not in instances]
     specs = {str(i) for i in conn.execute(select(s.specification).where(s.specification.in_(rest))).scalars()}
-    kinds = [(n, "Service" if n in instances else "ServiceSpecification") for n in named if n in instances | specs]
+    kinds = [
+        (n, "Service" if n in instances else "ServiceSpecification") for n in named if n in instances | specs
+    ]
     return kinds, [n for n in named if n not in instances | specs]
 
 
@@ -120,7 +130,9 @@ def _affected_where(kinds: Sequence[tuple[str, str]]) -> Any:
     return or_(s.id.in_(ids), s.specification.in_(specs))
 
 
-def affected_page(conn: Connection, kinds: Sequence[tuple[str, str]], after: str, limit: int) -> list[Affected]:
+def affected_page(
+    conn: Connection, kinds: Sequence[tuple[str, str]], after: str, limit: int
+) -> list[Affected]:
     """The next `limit` affected service instances after `after` (id order) with their customers."""
     s, p, c = inventory_service.c, inventory_product.c, inventory_customer.c
     stmt = (
@@ -134,7 +146,9 @@ def affected_page(conn: Connection, kinds: Sequence[tuple[str, str]], after: str
     return [_affected(r) for r in conn.execute(stmt)]
 
 
-def affected_among(conn: Connection, kinds: Sequence[tuple[str, str]], service_ids: set[str]) -> dict[str, Affected]:
+def affected_among(
+    conn: Connection, kinds: Sequence[tuple[str, str]], service_ids: set[str]
+) -> dict[str, Affected]:
     """Which of `service_ids` are affected, with their customers."""
     if not service_ids:
         return {}
@@ -153,7 +167,9 @@ def _affected(r: Any) -> Affected:
     return Affected(str(r[0]), str(r[1]), str(r[2]), str(r[3]), contact.get("email") or None)
 
 
-def open_reports_after(conn: Connection, statuses: Sequence[str], after: str, limit: int) -> list[tuple[str, str]]:
+def open_reports_after(
+    conn: Connection, statuses: Sequence[str], after: str, limit: int
+) -> list[tuple[str, str]]:
     """(id, document) of the next open reports after `after` in id order: a later declare walks them once."""
     t = trouble_ticket.c
     stmt = select(t.id, t.doc).where(t.status.in_(statuses), t.id > after).order_by(t.id).limit(limit)
@@ -182,11 +198,18 @@ def has_children(conn: Connection, master_id: str) -> bool:
 def linked_children(conn: Connection, master_id: str, after: str, limit: int) -> list[str]:
     """The next children of a master after `after` (id order): all of them, however they were linked."""
     o = outage_child.c
-    stmt = select(o.child_id).where(o.master_id == master_id, o.child_id > after).order_by(o.child_id).limit(limit)
+    stmt = (
+        select(o.child_id)
+        .where(o.master_id == master_id, o.child_id > after)
+        .order_by(o.child_id)
+        .limit(limit)
+    )
     return [str(i) for i in conn.execute(stmt).scalars()]
 
 
-def mark_children(conn: Connection, cause_id: str, ticket_ids: Sequence[str], state: str, now: datetime) -> None:
+def mark_children(
+    conn: Connection, cause_id: str, ticket_ids: Sequence[str], state: str, now: datetime
+) -> None:
     if ticket_ids:
         conn.execute(
             update(mass_outage_child)
@@ -203,9 +226,7 @@ def counts(conn: Connection, cause_id: str) -> dict[str, int]:
     for mode, state, n in rows:
         out[mode] += int(n)
         out[state] += int(n)
-    told = conn.execute(
-        select(N.kind, func.count()).where(N.cause_id == cause_id).group_by(N.kind)
-    ).all()
+    told = conn.execute(select(N.kind, func.count()).where(N.cause_id == cause_id).group_by(N.kind)).all()
     out |= {"notified": 0, "updated": 0, "restoreNotified": 0}
     names = {"outage": "notified", "update": "updated", "restored": "restoreNotified"}
     for kind, n in told:
@@ -219,8 +240,15 @@ def counts(conn: Connection, cause_id: str) -> dict[str, int]:
 def add_job(
     conn: Connection, master_id: str, cause_id: str | None, kind: str, payload: dict[str, Any], now: datetime
 ) -> None:
-    row = {"master_id": master_id, "cause_id": cause_id, "kind": kind, "state": PENDING, "cursor": "",
-           "payload": encode_json(payload), "created_at": now}  # fmt: skip
+    row = {
+        "master_id": master_id,
+        "cause_id": cause_id,
+        "kind": kind,
+        "state": PENDING,
+        "cursor": "",
+        "payload": encode_json(payload),
+        "created_at": now,
+    }
     insert_rows(conn, outage_job, [row])
 
 

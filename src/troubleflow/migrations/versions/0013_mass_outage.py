@@ -89,9 +89,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_customer_notification_cause_id_kind"), "customer_notification", ["cause_id", "kind"]
     )
-    op.create_index(
-        "ix_inventory_service_specification_id", "inventory_service", ["specification", "id"]
-    )
+    op.create_index("ix_inventory_service_specification_id", "inventory_service", ["specification", "id"])
 
 
 def downgrade() -> None:
