@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.test_mass_outage import drain, load_inventory
 from troubleflow.cli import main
-from troubleflow.processes.reports import report_history
 from troubleflow.clock import SystemClock
+from troubleflow.processes.reports import report_history
 from troubleflow.storage.db import Database
 
 URL = "/tmf-api/troubleflow/v1/massOutage"

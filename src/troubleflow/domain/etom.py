@@ -187,6 +187,7 @@ CREATE_KNOWN_RECORD = "1.3.7.1.9"
 NOTIFY = "1.3.7.2.2"
 NOTIFY_CUSTOMER = "1.3.7.2.4"  # customer-facing progress updates (the flow's Monitor Resolution Update)
 SUPPORT_READINESS = "1.3.1"
+REPORT_RESTORATION = "1.3.7.6.2"  # a mass outage's restoration clears its children (docs/mass-outage.md)
 
 # Which process performs a status change (research/etom.md §2.1): Track & Manage sets *cleared*
 # (TMF resolved), Close closes, Cancel cancels, Create rejects an invalid report at reception.
@@ -203,4 +204,3 @@ def process_for_status(target: Status | None) -> str:
     if target is None:
         return COORDINATE
     return _PROCESS_FOR_TARGET.get(target, COORDINATE)
-REPORT_RESTORATION = "1.3.7.6.2"  # a mass outage's restoration clears its children (docs/mass-outage.md)
