@@ -130,6 +130,9 @@ def test_two_workers_open_every_child_exactly_once(
     assert count(db, mass_outage_child) == n
     assert count(db, trouble_ticket) == n + 1
     assert count(db, customer_notification) == n
+    with db.read() as conn:
+        distinct = conn.execute(select(func.count(func.distinct(mass_outage_child.c.ticket_id)))).scalar_one()
+    assert distinct == n
     mass_outage.restore(db, clock=clock, cause_id=CAUSE.id, resolution="fixed")
     run_workers(database_url, clock)
     assert count(db, trouble_ticket, trouble_ticket.c.status == "resolved") == n + 1
@@ -232,3 +235,28 @@ def test_worker_pass_does_the_outage_jobs(db: Database, clock: FixedClock, setti
     assert mass_outage.progress(db, CAUSE.id).counts["opened"] == 5
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox WHERE dispatched = 0")).scalar_one() == 0
+
+
+def test_a_sweep_that_crashed_mid_way_resumes_without_missing_or_duplicating(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_inventory(db, 450)
+    mass_outage.declare(db, clock=clock, policy=None, cause=CAUSE, services=["iptv-east"])
+    real, calls = outage_jobs.notify, []
+
+    def crash_on_third(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("worker killed")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outage_jobs, "notify", crash_on_third)
+    with pytest.raises(RuntimeError):
+        while outage_jobs.work(db, clock=clock, chunk=100):
+            pass
+    assert count(db, mass_outage_child) == 200  # two chunks committed, the third rolled back whole
+    monkeypatch.setattr(outage_jobs, "notify", real)
+    while outage_jobs.work(db, clock=clock, chunk=100):
+        pass
+    assert count(db, mass_outage_child) == 450 and count(db, trouble_ticket) == 451
+    assert count(db, customer_notification) == 450

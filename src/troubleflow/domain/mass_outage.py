@@ -10,8 +10,8 @@ from typing import Any
 
 from troubleflow.domain import outage
 from troubleflow.domain.events import TicketEvent
-from troubleflow.domain.status import Status
-from troubleflow.domain.ticket import Note, Ref, TroubleTicket, change_ticket, open_ticket
+from troubleflow.domain.status import Status, check_transition
+from troubleflow.domain.ticket import Note, Ref, StatusChange, TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import InvalidInput
 
 SYSTEM = "system"  # the initiating mode of a report opened by troubleflow itself (extension attribute)
@@ -19,6 +19,7 @@ INITIATING_MODE = "initiatingMode"
 CAUSED_BY = "causedBy"  # relatedEntity role naming the network-side cause (a TMF656 ServiceProblem)
 AFFECTED_SERVICE = "affectedService"
 AUTHOR = "troubleflow"
+CHILD = "opened for a mass outage"  # the status change reason of a child opened in progress
 CHANNEL = Ref(id=SYSTEM, name="troubleflow (proactive, network-initiated)")
 # Reports still being worked on: a later declare links them, a restoration clears them.
 OPEN = outage.OPEN_STATUSES
@@ -124,10 +125,18 @@ def open_child(
         "extensions": {INITIATING_MODE: SYSTEM},
     }
     ticket, _ = open_ticket(values, ticket_id=ticket_id, now=now)
-    ticket, _ = change_ticket(
-        ticket, {"status": Status.IN_PROGRESS, "status_change_reason": "mass outage"}, now=now
-    )
-    return replace(outage.link_child(ticket, master), version=1)
+    # The new report is changed in place (it is nobody else's yet): copying it per step was most of the
+    # cost of opening 10,000 children. The lifecycle table still rules the step.
+    check_transition(ticket.status, Status.IN_PROGRESS)
+    ticket.status_change.append(StatusChange(status=Status.IN_PROGRESS, change_date=now, change_reason=CHILD))
+    ticket.status, ticket.status_change_reason = Status.IN_PROGRESS, CHILD
+    ticket.trouble_ticket_relationship = [_child_of(master)]
+    ticket.expected_resolution_date = master.expected_resolution_date
+    return ticket
+
+
+def _child_of(master: TroubleTicket) -> Ref:
+    return Ref(id=master.id, role=outage.CHILD_OF, name=master.name, ref_type="TroubleTicketRelationship")
 
 
 def link_existing(child: TroubleTicket, master: TroubleTicket, now: datetime) -> TroubleTicket:
@@ -169,14 +178,12 @@ def restored(
         return None
     reason = restore_reason(cause, resolution)
     ticket, events = child, []
-    path = [Status.RESOLVED] if child.status is Status.IN_PROGRESS else [Status.IN_PROGRESS, Status.RESOLVED]
-    for status in path:
-        why = reason if status is Status.RESOLVED else None
-        ticket, moved = change_ticket(ticket, {"status": status, "status_change_reason": why}, now=now)
-        events += moved
+    if child.status is not Status.IN_PROGRESS:
+        ticket, events = change_ticket(child, {"status": Status.IN_PROGRESS}, now=now)
     note = Note(text=restored_text(resolution), author=AUTHOR)
-    ticket, noted = change_ticket(ticket, {"note": [*ticket.note, note]}, now=now)
-    return replace(ticket, version=child.version + 1), [*noted, *events]
+    changes = {"status": Status.RESOLVED, "status_change_reason": reason, "note": [*ticket.note, note]}
+    ticket, moved = change_ticket(ticket, changes, now=now)
+    return replace(ticket, version=child.version + 1), [*events, *moved]
 
 
 def restore_reason(cause: Cause, resolution: str) -> str:
