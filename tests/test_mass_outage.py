@@ -221,20 +221,37 @@ def test_unknown_or_no_service_is_refused_and_nothing_changes(
         mass_outage.progress(db, CAUSE.id)
 
 
-def test_worker_pass_does_the_outage_jobs(db: Database, clock: FixedClock, settings: Settings) -> None:
+def test_worker_passes_open_the_children_and_email_customers_with_a_contact(
+    db: Database, clock: FixedClock, settings: Settings
+) -> None:
+    from dataclasses import replace
+
+    from tests.notify_peers import Mailbox, start_smtp
     from troubleflow.worker import Worker
 
-    load_inventory(db, 5)
+    box = Mailbox()
+    server = start_smtp(box)
+    load_inventory(db, 6)  # odd customers have an email address
     mass_outage.declare(db, clock=clock, policy=None, cause=CAUSE, services=["iptv-east"])
-    worker = Worker(db, settings, clock=clock)
+    worker = Worker(db, replace(settings, smtp_url=f"smtp://127.0.0.1:{box.port}"), clock=clock)
     try:
         while not worker.run_once().idle:
             pass
     finally:
         worker.close()
-    assert mass_outage.progress(db, CAUSE.id).counts["opened"] == 5
+        server.shutdown()
+        server.server_close()
+    assert mass_outage.progress(db, CAUSE.id).counts["opened"] == 6
+    assert sorted(str(m["To"]) for m in box.messages) == [
+        "c1@example.org",
+        "c3@example.org",
+        "c5@example.org",
+    ]
+    assert box.messages[0]["Subject"] == "We are working on a problem affecting your service"
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox WHERE dispatched = 0")).scalar_one() == 0
+        states = conn.execute(text("SELECT state, count(*) FROM customer_notification GROUP BY state")).all()
+    assert dict((str(k), int(v)) for k, v in states) == {"sent": 3, "recorded": 3}
 
 
 def test_a_sweep_that_crashed_mid_way_resumes_without_missing_or_duplicating(

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from troubleflow import webhooks
+from troubleflow import customer_notifier, webhooks
 from troubleflow.api import tmf630
 from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
@@ -98,9 +98,10 @@ class Worker:
         dispatched, delivered, failed, parked = self.dispatch()
         retried, retries_failed, retries_parked = self.deliver()
         told = self.notifier.send_due(self._pool())
+        told_customers = customer_notifier.send_due(self.db, self.settings, self.clock, self._pool())
         return Pass(
             dispatched, delivered + retried, failed + retries_failed, parked + retries_parked, fired,
-            told.sent + told.failed, swept,
+            told.sent + told.failed + told_customers, swept,
         )  # fmt: skip
 
     def fold_tally(self) -> int:

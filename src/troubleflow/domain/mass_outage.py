@@ -177,7 +177,7 @@ def restored(
     if child.status not in OPEN:
         return None
     reason = restore_reason(cause, resolution)
-    ticket, events = child, []
+    ticket, events = child, list[TicketEvent]()
     if child.status is not Status.IN_PROGRESS:
         ticket, events = change_ticket(child, {"status": Status.IN_PROGRESS}, now=now)
     note = Note(text=restored_text(resolution), author=AUTHOR)

@@ -236,7 +236,8 @@ def notify(
     now: datetime,
 ) -> list[HistoryEntry]:
     """Tell each report's customer (Notify Customer Problem, 1.3.7.2.4): by email when the inventory has
-    the customer's address (queued for a sender), else recorded (the report's note and event tell them)."""
+    the customer's address (queued: the worker sends it), else recorded (the report's note and its event
+    are what the customer sees)."""
     rows = [
         {
             "ticket_id": t,
@@ -249,6 +250,8 @@ def notify(
             "subject": mo.subject(kind),
             "body": body,
             "state": "pending" if a and a.email else "recorded",
+            "attempts": 0,
+            "next_attempt_at": now,
             "created_at": now,
         }
         for t, a in told.items()
@@ -260,7 +263,7 @@ def notify(
             now,
             ACTOR,
             etom.NOTIFY_CUSTOMER,
-            "customerNotified",
+            "customerNotificationQueued" if r["state"] == "pending" else "customerNotified",
             reason=f"{kind}: {r['channel']} {r['address'] or '(no contact: recorded)'}",
         )
         for t, r in zip(told, rows, strict=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
@@ -15,6 +15,7 @@ from troubleflow.domain.mass_outage import Affected, Cause
 from troubleflow.errors import NotFound
 from troubleflow.storage.codec import decode_json, encode_json
 from troubleflow.storage.driver import insert_returning, insert_rows
+from troubleflow.storage.outbox import record_failure
 from troubleflow.storage.tables import (
     customer_notification,
     inventory_customer,
@@ -304,3 +305,50 @@ def customers_of(conn: Connection, cause_id: str, ticket_ids: Sequence[str]) -> 
         .where(C.cause_id == cause_id, C.ticket_id.in_(sorted(set(ticket_ids))))
     )
     return {str(r[0]): _affected(r[1:]) for r in conn.execute(stmt)}
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """A pending customer notification email, as the sender needs it."""
+
+    id: int
+    ticket_id: str
+    kind: str
+    address: str
+    subject: str
+    body: str
+    attempts: int
+
+
+def claim_emails(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list[Email]:
+    """Lease up to `limit` due pending emails (SKIP LOCKED between workers on PostgreSQL)."""
+    stmt = (
+        select(N.id, N.ticket_id, N.kind, N.address, N.subject, N.body, N.attempts)
+        .where(
+            N.state == PENDING,
+            N.next_attempt_at <= now,
+            (N.leased_until.is_(None)) | (N.leased_until < now),
+        )
+        .order_by(N.state, N.next_attempt_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    found = [Email(*r) for r in conn.execute(stmt)]
+    if found:
+        ids = [e.id for e in found]
+        conn.execute(update(customer_notification).where(N.id.in_(ids)).values(leased_until=now + lease))
+    return found
+
+
+def mark_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        conn.execute(
+            update(customer_notification)
+            .where(N.id.in_(ids))
+            .values(state="sent", sent_at=now, leased_until=None, attempts=N.attempts + 1, last_error=None)
+        )
+
+
+def mark_failed(conn: Connection, email_id: int, error: str, next_attempt_at: datetime, park: bool) -> None:
+    record_failure(conn, customer_notification, email_id, error, next_attempt_at, park)

@@ -475,7 +475,8 @@ outage_job = Table(
 
 # What a customer was told (Notify Customer Problem, 1.3.7.2.4), one row per (report, kind, reference):
 # `channel` and `address` come from the inventory contact (`none`: no contact, the record and the report's
-# note and event are the notification). `state` pending rows are for a sender; recorded ones are final.
+# note and event are the notification, state `recorded`). Emails are sent by the worker like escalation
+# notifications: pending, then sent, or retried with backoff and parked.
 customer_notification = Table(
     "customer_notification",
     metadata,
@@ -489,10 +490,16 @@ customer_notification = Table(
     Column("address", String(500)),
     Column("subject", String(500), nullable=False),
     Column("body", Text, nullable=False),
-    Column("state", String(12), nullable=False),  # pending | recorded
+    Column("state", String(12), nullable=False),  # pending | sent | parked | recorded
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("leased_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "ticket_id", "kind", "ref", unique=True),
     Index(None, "cause_id", "kind"),
+    Index(None, "state", "next_attempt_at"),
 )
 Index("ix_inventory_service_specification_id", inventory_service.c.specification, inventory_service.c.id)
 # --- end mass outages ---------------------------------------------------------------------------------------

@@ -77,6 +77,11 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=500), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+        sa.Column("leased_until", UtcDateTime(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("sent_at", UtcDateTime(), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_notification")),
     )
@@ -88,6 +93,11 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_customer_notification_cause_id_kind"), "customer_notification", ["cause_id", "kind"]
+    )
+    op.create_index(
+        op.f("ix_customer_notification_state_next_attempt_at"),
+        "customer_notification",
+        ["state", "next_attempt_at"],
     )
     op.create_index("ix_inventory_service_specification_id", "inventory_service", ["specification", "id"])
 
