@@ -16,6 +16,9 @@ def register(group: click.Group, _errors: object) -> None:
     """Add `inventory` and `outage` to the main command (their commands carry the error mapping)."""
     group.add_command(inventory)
     group.add_command(outage)
+    from troubleflow.cli_mass_outage import extend  # raise, update, restore, show (docs/mass-outage.md)
+
+    extend(outage)
 
 
 @click.group()

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from troubleflow import webhooks
+from troubleflow import customer_notifier, webhooks
 from troubleflow.api import tmf630
 from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
@@ -25,7 +25,7 @@ from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
 from troubleflow.notifier import Notifier
 from troubleflow.policy_files import load_policies
-from troubleflow.processes import timers
+from troubleflow.processes import outage_jobs, timers
 from troubleflow.storage import hubs, idempotency, outbox, tally, workload
 from troubleflow.storage.db import Database
 
@@ -62,10 +62,13 @@ class Pass:
     parked: int = 0
     fired: int = 0
     notified: int = 0  # escalation notifications sent, failed or parked (notifier.py)
+    swept: int = 0  # reports a mass-outage job chunk looked at (processes/outage_jobs.py)
 
     @property
     def idle(self) -> bool:
-        return not (self.dispatched or self.delivered or self.failed or self.fired or self.notified)
+        return not (
+            self.dispatched or self.delivered or self.failed or self.fired or self.notified or self.swept
+        )
 
 
 class Worker:
@@ -91,12 +94,14 @@ class Worker:
         self.housekeeping()
         self.fold_tally()
         fired = self.fire_timers()
+        swept = self.sweep_outages()
         dispatched, delivered, failed, parked = self.dispatch()
         retried, retries_failed, retries_parked = self.deliver()
         told = self.notifier.send_due(self._pool())
+        told_customers = customer_notifier.send_due(self.db, self.settings, self.clock, self._pool())
         return Pass(
             dispatched, delivered + retried, failed + retries_failed, parked + retries_parked, fired,
-            told.sent + told.failed,
+            told.sent + told.failed + told_customers, swept,
         )  # fmt: skip
 
     def fold_tally(self) -> int:
@@ -117,6 +122,12 @@ class Worker:
         return timers.fire_due(
             self.db, clock=self.clock, limit=self.settings.worker_batch_size, policy=policy
         ).fired
+
+    def sweep_outages(self) -> int:
+        """One chunk of the oldest pending mass-outage job (sweep, restore, propagate); returns how many
+        reports it looked at."""
+        policy = active_policy(self.policies, self.clock.now()) if self.policies else None
+        return outage_jobs.work(self.db, clock=self.clock, policy=policy)
 
     def close(self) -> None:
         if self._posting is not None:

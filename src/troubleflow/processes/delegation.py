@@ -48,7 +48,6 @@ def write_new(
     process, status = etom.CREATE_SERVICE_TROUBLE_REPORT, problem.status.value
     entry = HistoryEntry(problem.id, now, actor, process, "created", new_status=status, reason=why)
     history.append(conn, entry)
-    on_created(conn, problem, actor, now)
 
 
 def write_change(
@@ -93,15 +92,6 @@ def _entries(problem_id: str, events: Sequence[TicketEvent], actor: str, now: da
                 )
             )
     return entries
-
-
-def on_created(conn: Connection, problem: sp.ServiceProblem, actor: str, now: datetime) -> None:
-    """Hook point for mass-outage handling: a service problem naming affected services (raised by the
-    network side, eTOM 1.4.6.7 → 1.3.7.5, hand-off H2) should find every customer using those services and
-    open or link their reports. Another branch builds that; the lead wires it in here. Does nothing yet."""
-    if not problem.affected_service or problem.raised_by is not None:
-        return
-    return  # mass outage: wired at merge (docs/service-problems.md, "Seams")
 
 
 # -- the report's side -------------------------------------------------------------------------------------

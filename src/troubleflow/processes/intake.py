@@ -17,6 +17,7 @@ from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.intake import Intake
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict
+from troubleflow.processes import outage_follow
 from troubleflow.storage import history, outages, outbox, tickets
 from troubleflow.storage import inventory as store
 from troubleflow.storage.db import Database
@@ -77,6 +78,7 @@ def check_outage(conn: Connection, ticket: TroubleTicket, actor: str, now: datet
     if doc is None:  # the row is locked (PostgreSQL) or the only writer (SQLite): cannot happen
         raise Conflict(f"major outage '{master_id}' changed concurrently; try again")
     outages.add_child(conn, master_id, ticket.id, now)
+    outage_follow.child_linked(conn, master_id, ticket, now)  # a mass outage's sweep skips this customer
     outbox.add(conn, [TicketEvent(EventKind.ATTRIBUTES_CHANGED, master_id, fields=(CHILD_COUNT,))], doc, now)
     count = counted.intake.child_count if counted.intake else 0
     _log(conn, ticket.id, now, actor, "linkedToMaster", f"child of major outage {master_id} ({_keys([key])})")

@@ -23,7 +23,15 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import closure, delegation, intake, known_error_check, restoration, work_plan
+from troubleflow.processes import (
+    closure,
+    delegation,
+    intake,
+    known_error_check,
+    outage_follow,
+    restoration,
+    work_plan,
+)
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tasks, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -186,6 +194,7 @@ def apply_change(
     if clock_moved and policy is not None:
         track.clock_moved(conn, updated, policy, actor, now)
     outbox.add(conn, events, doc, now)
+    outage_follow.master_changed(conn, current, updated, now)  # ETA and notes reach the children
     work_plan.followed(conn, current, updated, policy, actor, now)
     if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
         _end_timers(conn, updated.id, updated.status, actor, now)

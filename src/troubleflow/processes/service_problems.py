@@ -24,7 +24,7 @@ from troubleflow.domain.policy import Policy
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import jeopardy_input, reports, restoration
+from troubleflow.processes import jeopardy_input, network_outage, reports, restoration
 from troubleflow.processes.delegation import problem_href, raised_entry, write_change, write_new
 from troubleflow.storage import history, outbox, service_problems, tasks, tickets
 from troubleflow.storage.db import Database
@@ -47,9 +47,11 @@ def create_problem(
     with db.begin() as conn:
         now = clock.now()
         problem, event = sp.open_problem(values, problem_id=new_id(), now=now)
+        network_outage.check(conn, problem)
         write_new(conn, problem, event, actor, now)
         _followed(conn, None, problem, actor, now, policy)
-        return problem
+    _outage_followed(db, None, problem, clock, policy)
+    return problem
 
 
 def change_problem(
@@ -74,9 +76,24 @@ def change_problem(
         updated, events = sp.change_problem(current, compute(current), now=now)
         if not events:
             return current
+        network_outage.check(conn, updated)
         write_change(conn, current, updated, events, actor, now)
         _followed(conn, current, updated, actor, now, policy)
-        return updated
+    _outage_followed(db, current, updated, clock, policy)
+    return updated
+
+
+def _outage_followed(
+    db: Database,
+    before: sp.ServiceProblem | None,
+    after: sp.ServiceProblem,
+    clock: Clock,
+    policy: Policy | None,
+) -> None:
+    """A network-side problem naming affected services is a mass outage (processes/network_outage.py),
+    declared, updated or restored once the problem's change is committed."""
+    href = problem_href(after.id)
+    network_outage.followed(db, before, after, clock=clock, policy=policy, href=href)
 
 
 def delete_problem(

@@ -504,3 +504,84 @@ restoration_item = Table(
     Index(None, "kind", "state"),
 )
 # --- end restoration ---------------------------------------------------------------------------------------
+# --- Mass outages (proactive Check Customer Problem Outage, 1.3.7.5.3; docs/mass-outage.md) ---------------
+# One row per network-side cause (a TMF656 ServiceProblem): its master report, the services it names and
+# where its restoration stands.
+mass_outage = Table(
+    "mass_outage",
+    metadata,
+    Column("cause_id", String(200), primary_key=True),
+    Column("cause_href", String(2000)),
+    Column("cause_name", String(500)),
+    Column("cause_type", String(100), nullable=False),
+    Column("master_id", String(40), nullable=False, index=True),
+    Column("services", Text, nullable=False),  # JSON array of the named service (or specification) ids
+    Column("state", String(12), nullable=False),  # active | restoring | restored
+    Column("resolution", Text),
+    Column("declared_at", UtcDateTime, nullable=False),
+    Column("restored_at", UtcDateTime),
+)
+
+# One row per affected service instance (so per customer and service: an instance has one customer). The
+# primary key is what makes two workers, or a sweep resumed after a crash, never open a second report.
+mass_outage_child = Table(
+    "mass_outage_child",
+    metadata,
+    Column("cause_id", String(200), primary_key=True),
+    Column("service_id", String(100), primary_key=True),
+    Column("customer_id", String(100)),
+    Column("ticket_id", String(40), nullable=False, index=True),
+    Column("mode", String(12), nullable=False),  # opened | linked
+    Column("state", String(12), nullable=False),  # open | cleared | left (closed or cancelled by others)
+    Column("linked_at", UtcDateTime, nullable=False),
+    Column("cleared_at", UtcDateTime),
+    Index(None, "cause_id", "state"),
+)
+
+# Durable chunked work on a master's children, done by the worker one chunk (one transaction) at a time:
+# `sweep` (link open reports, then open the missing ones), `restore`, `propagate` (ETA and notes).
+outage_job = Table(
+    "outage_job",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("master_id", String(40), nullable=False),
+    Column("cause_id", String(200)),
+    Column("kind", String(12), nullable=False),
+    Column("state", String(12), nullable=False),  # pending | done | cancelled
+    Column("cursor", String(300), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Index(None, "state", "id"),
+)
+
+# What a customer was told (Notify Customer Problem, 1.3.7.2.4), one row per (report, kind, reference):
+# `channel` and `address` come from the inventory contact (`none`: no contact, the record and the report's
+# note and event are the notification, state `recorded`). Emails are sent by the worker like escalation
+# notifications: pending, then sent, or retried with backoff and parked.
+customer_notification = Table(
+    "customer_notification",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), nullable=False),
+    Column("kind", String(12), nullable=False),  # outage | update | restored
+    Column("ref", String(200), nullable=False),  # the cause, or the update job
+    Column("cause_id", String(200)),
+    Column("customer_id", String(100)),
+    Column("channel", String(12), nullable=False),  # email | none
+    Column("address", String(500)),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | sent | parked | recorded
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("leased_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "ticket_id", "kind", "ref", unique=True),
+    Index(None, "cause_id", "kind"),
+    Index(None, "state", "next_attempt_at"),
+)
+Index("ix_inventory_service_specification_id", inventory_service.c.specification, inventory_service.c.id)
+# --- end mass outages ---------------------------------------------------------------------------------------
