@@ -3,10 +3,11 @@ Problem Management 1.4.6 → Check Customer Problem Outage 1.3.7.5.3): a TMF656 
 customer report raised and that names `affectedService` declares the outage of those services; its
 estimate moves the master's ETA (which reaches every child); resolving it restores them all.
 
-The services are checked against the inventory inside the problem's own transaction (an unknown one is
-refused with the problem: nothing is written). Declaring, updating and restoring run after that commit,
-each idempotent (processes/mass_outage.py): the master is created under the idempotency key of its cause,
-and a declare repeated by `troubleflow outage raise` completes one a crash interrupted.
+Only the services the inventory knows count: a TMF656 client may name services troubleflow does not hold,
+which is no error for the problem (it is stored as sent), and no customer of ours is behind them. Declaring,
+updating and restoring run after the problem's commit, each idempotent (processes/mass_outage.py): the
+master is created under the idempotency key of its cause, and `troubleflow outage raise` repeats a declare a
+crash interrupted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from troubleflow.clock import Clock
 from troubleflow.domain import service_problem as sp
 from troubleflow.domain.mass_outage import Cause
 from troubleflow.domain.policy import Policy
-from troubleflow.errors import InvalidInput
 from troubleflow.processes import mass_outage
 from troubleflow.storage import mass_outages
 from troubleflow.storage.db import Database
@@ -35,19 +35,6 @@ def affected_services(problem: sp.ServiceProblem) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
-def check(conn: Connection, problem: sp.ServiceProblem) -> None:
-    """Refuse a network-side problem naming services the inventory does not know (InvalidInput)."""
-    named = affected_services(problem)
-    if not named:
-        return
-    _, unknown = mass_outages.service_kinds(conn, named)
-    if unknown:
-        raise InvalidInput(
-            "affectedService not in the inventory (service or service specification): " + ", ".join(unknown),
-            field="affectedService",
-        )
-
-
 def followed(
     db: Database,
     before: sp.ServiceProblem | None,
@@ -59,12 +46,15 @@ def followed(
 ) -> None:
     """What a committed change of a network-side problem means for its mass outage: created (or given
     services later) → declare; estimate changed → update the master's ETA; restored → restore."""
-    named = affected_services(after)
-    if not named:
+    if not affected_services(after):
         return
     cause = Cause(after.id, href, after.name)
     with db.read() as conn:
         known = mass_outages.find_outage(conn, after.id)
+        named = _in_inventory(conn, affected_services(after))
+        before_named = _in_inventory(conn, affected_services(before)) if before is not None else []
+    if not named:
+        return
     if after.status in sp.RESTORED:
         if known is not None:
             why = f"service problem {after.id} {after.status}" + (
@@ -74,7 +64,7 @@ def followed(
         return
     if not after.is_open:
         return
-    if known is None or before is None or affected_services(before) != named:
+    if known is None or before_named != named:
         mass_outage.declare(
             db,
             clock=clock,
@@ -90,6 +80,14 @@ def followed(
         mass_outage.update(
             db, clock=clock, cause_id=after.id, eta=after.expected_resolution_date, policy=policy
         )
+
+
+def _in_inventory(conn: Connection, named: list[str]) -> list[str]:
+    """The named services the inventory knows (as a service or a service specification), in order."""
+    if not named:
+        return []
+    _, unknown = mass_outages.service_kinds(conn, named)
+    return [n for n in named if n not in set(unknown)]
 
 
 def _moved(old: datetime | None, new: datetime | None) -> bool:

@@ -47,7 +47,6 @@ def create_problem(
     with db.begin() as conn:
         now = clock.now()
         problem, event = sp.open_problem(values, problem_id=new_id(), now=now)
-        network_outage.check(conn, problem)
         write_new(conn, problem, event, actor, now)
         _followed(conn, None, problem, actor, now, policy)
     _outage_followed(db, None, problem, clock, policy)
@@ -76,7 +75,6 @@ def change_problem(
         updated, events = sp.change_problem(current, compute(current), now=now)
         if not events:
             return current
-        network_outage.check(conn, updated)
         write_change(conn, current, updated, events, actor, now)
         _followed(conn, current, updated, actor, now, policy)
     _outage_followed(db, current, updated, clock, policy)
