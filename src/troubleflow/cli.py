@@ -104,6 +104,8 @@ class _LazyGroup(click.Group):
         "outage": "troubleflow.cli_inventory",
         "escalation": "troubleflow.cli_escalations",
         "notification": "troubleflow.cli_escalations",
+        "partner-ticket": "troubleflow.cli_partners",
+        "handoff": "troubleflow.cli_partners",
     },
 )
 @click.option(

@@ -183,6 +183,7 @@ def _to_policy(doc: PolicyModel) -> Policy:
         diagnosis_rules=tuple(_rule(r) for r in doc.diagnosis_rules),
         progress_updates=_frozen(doc.progress_updates),
         close=domain.CloseRules(**doc.close.model_dump()),
+        delegation=domain.Delegation(**doc.delegation.model_dump()),
     )
 
 
@@ -247,8 +248,13 @@ def reference_problems(doc: PolicyModel) -> list[Problem]:
         _workgroup_problems,
         _category_problems,
         _rule_problems,
+        _delegation_problems,
     )
     return [problem for check in checks for problem in check(doc, known)]
+
+
+def _delegation_problems(doc: PolicyModel, known: Known) -> Iterator[Problem]:
+    yield from _ref(known, "notification list", doc.delegation.silence_notify, "delegation.silence_notify")
 
 
 def _ref(known: Known, kind: str, value: str | None, path: str) -> Iterator[Problem]:

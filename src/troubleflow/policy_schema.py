@@ -318,6 +318,13 @@ class CloseModel(_Model):
     auto_close_after: Duration | None = None
 
 
+class DelegationModel(_Model):
+    on_cancel: Literal["cancel", "keep"] = "cancel"
+    poll_interval: Annotated[Duration, AfterValidator(_positive)] = timedelta(minutes=15)
+    silence_notify: Id | None = None
+    auto_submit: bool = True
+
+
 class DefaultsModel(_Model):
     sla_class: str
     category: str
@@ -343,6 +350,7 @@ class PolicyModel(_Model):
     diagnosis_rules: list[RuleModel] = []
     progress_updates: dict[str, Duration | None]
     close: CloseModel = CloseModel()
+    delegation: DelegationModel = DelegationModel()
 
 
 def policy_as_json(policy: Policy) -> dict[str, Any]:

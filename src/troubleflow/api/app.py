@@ -14,6 +14,7 @@ from troubleflow import __version__
 from troubleflow.api import closure, escalations, known_errors, schemas_v4, schemas_v5, work_plan
 from troubleflow.api import errors as http_errors
 from troubleflow.api import inventory as inventory_api
+from troubleflow.api import partners as partners_api
 from troubleflow.api.runtime import Runtime
 from troubleflow.api.tmf621 import make_router
 from troubleflow.api.tmf621_v4 import V4
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(work_plan.make_router(runtime))  # tasks of a report (docs/work-plan.md)
     app.include_router(closure.make_router(runtime))  # customer confirmation, improvements (docs/closure.md)
     app.include_router(escalations.make_router(runtime))  # escalations, notifications (docs/escalation.md)
+    app.include_router(partners_api.make_router(runtime))  # partner tickets, hand-offs (docs/partners.md)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:

@@ -128,6 +128,20 @@ _PROCESSES = (
     ),
     Process("1.3.7.6.6", "Initiate Customer Problem Change Request", 4, "1.3.7.6", "Initiate Change Request"),
     Process("1.3.7.6.7", "Review Major Problem", 4, "1.3.7.6", "Review Major Customer Problem"),
+    # Neighbour: 1.6.10 Business Partner Problem Management (S/P Problem Reporting & Management), which
+    # Track & Manage delegates partner-owned components to (research/etom.md §1.4, H6).
+    Process(
+        "1.6.10", "Business Partner Problem Management", 2, "1.6", "S/P Problem Reporting & Management"
+    ),
+    Process("1.6.10.1", "Receive Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.2", "Assess Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.3", "Submit Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.4", "Track Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.5", "Resolve Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.6", "Manage Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.7", "Report Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.8", "Close Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.9", "Analyze Business Partner Problem Trend", 3, "1.6.10"),
 )
 
 
@@ -187,6 +201,10 @@ CREATE_KNOWN_RECORD = "1.3.7.1.9"
 NOTIFY = "1.3.7.2.2"
 NOTIFY_CUSTOMER = "1.3.7.2.4"  # customer-facing progress updates (the flow's Monitor Resolution Update)
 SUPPORT_READINESS = "1.3.1"
+PARTNER_SUBMIT = "1.6.10.3"  # neighbour processes a partner delegation names (docs/partners.md)
+PARTNER_TRACK = "1.6.10.4"
+PARTNER_RESOLVE = "1.6.10.5"
+PARTNER_MANAGE = "1.6.10.6"
 
 # Which process performs a status change (research/etom.md §2.1): Track & Manage sets *cleared*
 # (TMF resolved), Close closes, Cancel cancels, Create rejects an invalid report at reception.

@@ -186,6 +186,16 @@ class CloseRules:
 
 
 @dataclass(frozen=True, slots=True)
+class Delegation:
+    """Problems delegated to partners (S/P Problem Reporting & Management, 1.6.10; docs/partners.md)."""
+
+    on_cancel: str = "cancel"  # cancel: our cancelled report cancels the partner's ticket; keep: it stays
+    poll_interval: timedelta = timedelta(minutes=15)  # GET the partner's ticket when no event came since
+    silence_notify: str | None = None  # the list of the partner managers (silent past commitment)
+    auto_submit: bool = True  # submit at intake when a named product belongs to a partner with an endpoint
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     sla_class: str
     category: str
@@ -212,6 +222,7 @@ class Policy:
     diagnosis_rules: tuple[DiagnosisRule, ...]
     progress_updates: Mapping[str, timedelta | None]  # priority id -> interval (None: no periodic update)
     close: CloseRules
+    delegation: Delegation = Delegation()
 
 
 class _Identified(Protocol):

@@ -21,7 +21,7 @@ from troubleflow.domain.query import Query
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket, change_ticket, open_ticket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import closure, intake, known_error_check, work_plan
+from troubleflow.processes import closure, intake, known_error_check, partner_tickets, work_plan
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, idempotency, outbox, tasks, tickets, timers
 from troubleflow.storage.codec import decode_ticket, encode_ticket
@@ -76,6 +76,7 @@ def create_report(
             doc = tickets.add(conn, ticket)
             if policy is not None:
                 work_plan.begin(conn, ticket, policy, now)  # Coordinate Customer Problem (1.3.7.3.1)
+                partner_tickets.delegate_at_intake(conn, ticket, policy, actor, now)  # docs/partners.md
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             outbox.add(conn, events, doc, now)
@@ -167,6 +168,7 @@ def change_report(
                 _end_timers(conn, updated.id, updated.status, actor, now)
                 track.ended(conn, updated, actor, now)
             closure.followed(conn, current, updated, policy, answer, actor, now)  # after End: auto-close
+            partner_tickets.report_changed(conn, current, updated, policy, actor, now)  # cancel cascade
             return updated
     raise Conflict(f"ticket '{ticket_id}' is being changed too often concurrently; try again")
 
