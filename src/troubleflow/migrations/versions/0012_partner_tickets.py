@@ -66,7 +66,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_ticket")),
     )
     op.create_index(
-        op.f("ix_partner_ticket_ticket_id_partner_id"), "partner_ticket", ["ticket_id", "partner_id"], unique=True
+        op.f("ix_partner_ticket_ticket_id_partner_id"),
+        "partner_ticket",
+        ["ticket_id", "partner_id"],
+        unique=True,
     )
     op.create_index(
         op.f("ix_partner_ticket_partner_id_partner_ticket_id"),
