@@ -400,3 +400,39 @@ def test_bad_queries_on_the_lists_are_400(client: TestClient) -> None:
     assert client.get(f"{X}/handoff/99").status_code == 404
     assert client.get(f"{X}/partnerTicket/nope").status_code == 404
     assert client.get(f"{X}/partnerTicket", params={"limit": "-1"}).status_code == 400
+
+
+def test_the_cli_submits_a_report_and_shows_its_handoffs(
+    client: TestClient, partner: FakePartner, database_url: str, tmp_path: Path
+) -> None:
+    setup_inventory(database_url, tmp_path, partner.url)
+    own = create(
+        client, relatedEntity=[{"id": "prod-own", "role": "affectedProduct", "@referredType": "Product"}]
+    )
+
+    code, out = cli(database_url, "partner-ticket", "submit", own, "--partner", "fibrenet")
+    assert code == 0 and out.startswith("submitted: ") and "partner fibrenet" in out, out
+    record_id = out.split()[1]
+    code, out = cli(database_url, "partner-ticket", "show", record_id)
+    assert (
+        code == 0 and "pending  partnerTroubleTicket create" in out and f"{partner.url}/troubleTicket" in out
+    )
+
+    code, out = cli(database_url, "partner-ticket", "submit", own, "--partner", "fibrenet")
+    assert code != 0 and "already submitted" in out
+    code, out = cli(database_url, "handoff", "replay", "999")
+    assert code != 0 and "not parked" in out
+
+
+def test_the_policy_must_name_an_existing_list_for_partner_silence(tmp_path: Path) -> None:
+    from troubleflow.errors import InvalidInput
+    from troubleflow.policy_files import default_policy_dir, load_policies
+
+    text = default_policy_dir().joinpath("default.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "policy.yaml"
+    broken.write_text(
+        text.replace("silence_notify: partner-managers", "silence_notify: nobody"), encoding="utf-8"
+    )
+
+    with pytest.raises(InvalidInput, match=r"delegation\.silence_notify: unknown notification list 'nobody'"):
+        load_policies(broken)

@@ -130,9 +130,7 @@ _PROCESSES = (
     Process("1.3.7.6.7", "Review Major Problem", 4, "1.3.7.6", "Review Major Customer Problem"),
     # Neighbour: 1.6.10 Business Partner Problem Management (S/P Problem Reporting & Management), which
     # Track & Manage delegates partner-owned components to (research/etom.md §1.4, H6).
-    Process(
-        "1.6.10", "Business Partner Problem Management", 2, "1.6", "S/P Problem Reporting & Management"
-    ),
+    Process("1.6.10", "Business Partner Problem Management", 2, "1.6", "S/P Problem Reporting & Management"),
     Process("1.6.10.1", "Receive Business Partner Problem", 3, "1.6.10"),
     Process("1.6.10.2", "Assess Business Partner Problem", 3, "1.6.10"),
     Process("1.6.10.3", "Submit Business Partner Problem", 3, "1.6.10"),
