@@ -20,6 +20,7 @@ from troubleflow.domain import partner_ticket as pt
 from troubleflow.domain import policy as p
 from troubleflow.domain.partner_ticket import PartnerTicket
 from troubleflow.domain.ticket import TroubleTicket
+from troubleflow.errors import NotFound
 from troubleflow.processes import handoffs, partner_report
 from troubleflow.storage import escalations, history, notifications, partner_tickets
 from troubleflow.storage.escalations import Step
@@ -47,7 +48,10 @@ def fire(
     conn: Connection, report: TroubleTicket, item: Timer, policy: p.Policy | None, actor: str, now: datetime
 ) -> list[ArmRequest]:
     """Fire one timer of these kinds; returns the timers it re-arms."""
-    record = partner_tickets.get(conn, str(item.payload["record"]), for_update=True)
+    try:
+        record = partner_tickets.get(conn, str(item.payload["record"]), for_update=True)
+    except NotFound:  # never deleted today; a timer must not block the batch it is fired in
+        return []
     interval = (policy.delegation if policy is not None else p.Delegation()).poll_interval
     if not record.is_open or record.cancel_reason is not None:
         return []
