@@ -106,6 +106,8 @@ class _LazyGroup(click.Group):
         "notification": "troubleflow.cli_escalations",
         "service-problem": "troubleflow.cli_service_problems",
         "restoration": "troubleflow.cli_restoration",
+        "partner-ticket": "troubleflow.cli_partners",
+        "handoff": "troubleflow.cli_partners",
     },
 )
 @click.option(

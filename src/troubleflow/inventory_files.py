@@ -54,10 +54,12 @@ class _Partner(_Strict):
     name: Text
     contact: _Contact | None = None
     restoration_time: Duration | None = Field(None, alias="restorationTime")
+    endpoint: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)] | None = None
 
     def record(self) -> Partner:
         time = iso_duration(self.restoration_time) if self.restoration_time else None
-        return Partner(self.id, self.name, _contact_doc(self.contact), time)
+        endpoint = self.endpoint.rstrip("/") if self.endpoint else None
+        return Partner(self.id, self.name, _contact_doc(self.contact), time, endpoint)
 
 
 class _Customer(_Strict):

@@ -273,8 +273,13 @@ def reference_problems(doc: PolicyModel) -> list[Problem]:
         _category_problems,
         _rule_problems,
         _restoration_problems,
+        _delegation_problems,
     )
     return [problem for check in checks for problem in check(doc, known)]
+
+
+def _delegation_problems(doc: PolicyModel, known: Known) -> Iterator[Problem]:
+    yield from _ref(known, "notification list", doc.delegation.silence_notify, "delegation.silence_notify")
 
 
 def _ref(known: Known, kind: str, value: str | None, path: str) -> Iterator[Problem]:

@@ -260,10 +260,6 @@ class CategoryModel(_Model):
     layer: Literal["customer", "service"] = "customer"
 
 
-class DelegationModel(_Model):
-    on_cancel: Literal["cancel", "delink"] = "cancel"
-
-
 def _condition(value: object) -> object:
     """Shorthand: `field: text` or `field: [a, b]` means equals."""
     return {"equals": value} if isinstance(value, str | list) else value
@@ -345,6 +341,13 @@ class RestorationModel(_Model):
     workaround_known_error: bool = True
     workaround_change_request: bool = True
     major_problem: MajorProblemModel = MajorProblemModel()
+class DelegationModel(_Model):
+    """What Track & Manage delegates (service problems, partner tickets): docs/policy.md."""
+
+    on_cancel: Literal["cancel", "delink"] = "cancel"
+    poll_interval: Annotated[Duration, AfterValidator(_positive)] = timedelta(minutes=15)
+    silence_notify: Id | None = None
+    auto_submit: bool = True
 
 
 class DefaultsModel(_Model):

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from troubleflow import customer_notifier, webhooks
+from troubleflow import b2b, customer_notifier, webhooks
 from troubleflow.api import tmf630
 from troubleflow.clock import Clock, SystemClock
 from troubleflow.config import Settings
@@ -25,7 +25,7 @@ from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
 from troubleflow.notifier import Notifier
 from troubleflow.policy_files import load_policies
-from troubleflow.processes import outage_jobs, timers
+from troubleflow.processes import handoffs, outage_jobs, partner_tickets, timers
 from troubleflow.storage import hubs, idempotency, outbox, tally, workload
 from troubleflow.storage.db import Database
 
@@ -63,12 +63,12 @@ class Pass:
     fired: int = 0
     notified: int = 0  # escalation notifications sent, failed or parked (notifier.py)
     swept: int = 0  # reports a mass-outage job chunk looked at (processes/outage_jobs.py)
+    handed_off: int = 0  # B2B hand-offs sent, failed or parked (processes/handoffs.py)
 
     @property
     def idle(self) -> bool:
-        return not (
-            self.dispatched or self.delivered or self.failed or self.fired or self.notified or self.swept
-        )
+        busy = self.dispatched or self.delivered or self.failed or self.fired or self.notified
+        return not (busy or self.swept or self.handed_off)
 
 
 class Worker:
@@ -99,9 +99,23 @@ class Worker:
         retried, retries_failed, retries_parked = self.deliver()
         told = self.notifier.send_due(self._pool())
         told_customers = customer_notifier.send_due(self.db, self.settings, self.clock, self._pool())
+        handed = self.hand_off()
         return Pass(
             dispatched, delivered + retried, failed + retries_failed, parked + retries_parked, fired,
-            told.sent + told.failed + told_customers, swept,
+            told.sent + told.failed + told_customers, swept, handed.sent + handed.failed,
+        )  # fmt: skip
+
+    def hand_off(self) -> handoffs.Sent:
+        """Send the due B2B hand-offs (partner tickets, docs/partners.md); each target's handler reads the
+        peer's answer in the transaction marking it sent."""
+        policy = active_policy(self.policies, self.clock.now()) if self.policies else None
+
+        def partner_answer(conn: Connection, item: Any, reply: handoffs.Reply, now: Any) -> None:
+            partner_tickets.answered(conn, item, reply, now, base_url=self.base_url, policy=policy)
+
+        return handoffs.send_due(
+            self.db, clock=self.clock, settings=self.settings, call=lambda h: b2b.call(self.http, h),
+            handlers={"partnerTroubleTicket": partner_answer}, pool=self._pool(),
         )  # fmt: skip
 
     def fold_tally(self) -> int:

@@ -15,6 +15,7 @@ from troubleflow.api import closure, escalations, known_errors, schemas_v4, sche
 from troubleflow.api import errors as http_errors
 from troubleflow.api import inventory as inventory_api
 from troubleflow.api import mass_outage as mass_outage_api
+from troubleflow.api import partners as partners_api
 from troubleflow.api import restoration as restoration_api
 from troubleflow.api.runtime import Runtime
 from troubleflow.api.schemas_tmf656 import MODELS as TMF656_MODELS
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(make_problem_link_router(runtime))  # a report raises service problems (1.4.6.1)
     app.include_router(restoration_api.make_router(runtime))  # restoration 1.3.7.6 (docs/restoration.md)
     app.include_router(mass_outage_api.make_router(runtime))  # mass outages (docs/mass-outage.md)
+    app.include_router(partners_api.make_router(runtime))  # partner tickets, hand-offs (docs/partners.md)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:

@@ -145,8 +145,10 @@ def render_partner(o: Record, base: str, _services: dict[str, list[Service]]) ->
         "organizationType": "partner",
     }
     put(out, "contactMedium", _contact_medium(o.contact))
-    # The restoration time the partner agreement requires (Track & Manage compares a delegate's ETA to it).
-    put(out, "partyCharacteristic", _characteristics({"restorationTime": o.restoration_time}))
+    # The restoration time the partner agreement requires (Track & Manage compares a delegate's ETA to it),
+    # and the partner's TMF621 API root problems are submitted to (docs/partners.md).
+    traits = {"restorationTime": o.restoration_time, "endpoint": o.endpoint}
+    put(out, "partyCharacteristic", _characteristics(traits))
     return out
 
 

@@ -136,6 +136,18 @@ _PROCESSES = (
     Process("1.4.6.1.3", "Estimate Time For Restoring Service", 4, "1.4.6.1"),
     Process("1.4.6.4", "Track & Manage Service Problem", 3, "1.4.6"),
     Process("1.4.6.6", "Close Service Trouble Report", 3, "1.4.6"),
+    # Neighbour: 1.6.10 Business Partner Problem Management (S/P Problem Reporting & Management), which
+    # Track & Manage delegates partner-owned components to (research/etom.md §1.4, H6).
+    Process("1.6.10", "Business Partner Problem Management", 2, "1.6", "S/P Problem Reporting & Management"),
+    Process("1.6.10.1", "Receive Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.2", "Assess Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.3", "Submit Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.4", "Track Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.5", "Resolve Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.6", "Manage Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.7", "Report Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.8", "Close Business Partner Problem", 3, "1.6.10"),
+    Process("1.6.10.9", "Analyze Business Partner Problem Trend", 3, "1.6.10"),
 )
 
 
@@ -200,6 +212,10 @@ CREATE_SERVICE_TROUBLE_REPORT = "1.4.6.1"
 ESTIMATE_RESTORATION = "1.4.6.1.3"
 TRACK_SERVICE_PROBLEM = "1.4.6.4"
 CLOSE_SERVICE_TROUBLE_REPORT = "1.4.6.6"
+PARTNER_SUBMIT = "1.6.10.3"  # neighbour processes a partner delegation names (docs/partners.md)
+PARTNER_TRACK = "1.6.10.4"
+PARTNER_RESOLVE = "1.6.10.5"
+PARTNER_MANAGE = "1.6.10.6"
 
 # Which process performs a status change (research/etom.md §2.1): Track & Manage sets *cleared*
 # (TMF resolved), Close closes, Cancel cancels, Create rejects an invalid report at reception.

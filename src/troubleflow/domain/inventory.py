@@ -21,6 +21,7 @@ class Partner:
     name: str
     contact: dict[str, Any] = field(default_factory=dict)  # name, email, phone of the partner's desk
     restoration_time: str | None = None
+    endpoint: str | None = None  # its TMF621 API root, e.g. https://partner/tmf-api/troubleTicket/v4
 
 
 @dataclass(frozen=True, slots=True)

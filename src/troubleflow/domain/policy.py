@@ -188,10 +188,15 @@ class CloseRules:
 
 @dataclass(frozen=True, slots=True)
 class Delegation:
-    """What cancelling a report (Cancel Customer Problem, 1.3.7.3.2) does to the service problems it
-    delegated to: `cancel` the ones only it raised and no other open report needs, or only `delink` them."""
+    """What Track & Manage delegates and how (docs/service-problems.md, docs/partners.md). `on_cancel`:
+    what cancelling a report (Cancel Customer Problem, 1.3.7.3.2) does to what it delegated: `cancel` the
+    service problems only it raised and no other open report needs, and its partners' tickets; `delink`
+    leaves them to the others (service problems de-linked, partner tickets left open)."""
 
     on_cancel: str = "cancel"  # cancel | delink
+    poll_interval: timedelta = timedelta(minutes=15)  # GET the partner's ticket when no event came since
+    silence_notify: str | None = None  # the list of the partner managers (silent past commitment)
+    auto_submit: bool = True  # submit at intake when a named product belongs to a partner with an endpoint
 
 
 @dataclass(frozen=True, slots=True)

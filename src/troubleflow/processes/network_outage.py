@@ -64,7 +64,7 @@ def followed(
         return
     if not after.is_open:
         return
-    if known is None or before_named != named:
+    if known is None or before is None or before_named != named:
         mass_outage.declare(
             db,
             clock=clock,

@@ -29,6 +29,7 @@ from troubleflow.processes import (
     intake,
     known_error_check,
     outage_follow,
+    partner_tickets,
     restoration,
     work_plan,
 )
@@ -87,6 +88,7 @@ def create_report(
             doc = tickets.add(conn, ticket)
             if policy is not None:
                 work_plan.begin(conn, ticket, policy, now)  # Coordinate Customer Problem (1.3.7.3.1)
+                partner_tickets.delegate_at_intake(conn, ticket, policy, actor, now)  # docs/partners.md
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             outbox.add(conn, events, doc, now)
@@ -202,6 +204,7 @@ def apply_change(
     if updated.status is Status.CANCELLED and current.status is not Status.CANCELLED:
         delegation.report_cancelled(conn, updated, policy, actor, now)  # its service problems (1.3.7.3.2)
     closure.followed(conn, current, updated, policy, answer, actor, now)  # after End: auto-close
+    partner_tickets.report_changed(conn, current, updated, policy, actor, now)  # cancel cascade (1.6.10)
     return updated
 
 

@@ -8,6 +8,7 @@ Kinds:
   `escalationLevel` (Escalate Customer Problem, 1.3.7.3.3; never lowered), and subscribers hear of it.
 - `progress` (customer progress update, Notify Customer Problem 1.3.7.2.4): see `processes/progress.py`.
 - `autoClose` (Close Customer Problem Report 1.3.7.4, no customer answer): see `processes/closure.py`.
+- `partnerPoll`, `partnerSilence` (following a partner's ticket, 1.6.10.4): see `processes/partner_timers.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from troubleflow.domain.events import TicketEvent
 from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
 from troubleflow.domain.policy import EscalationStep, Policy
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.processes import closure, escalation, progress, restoration
+from troubleflow.processes import closure, escalation, partner_timers, progress, restoration
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -111,6 +112,9 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
                 if done.events:
                     current[item.ticket_id] = done.ticket
                     events.setdefault(item.ticket_id, []).extend(done.events)
+                continue
+            if item.kind in partner_timers.KINDS:  # a partner's ticket followed (changes no report)
+                chained += partner_timers.fire(conn, ticket, item, policy, ACTOR, now)
                 continue
             if item.kind != JEOPARDY:
                 log.error("timer %s has unknown kind %r; marked fired without effect", item.id, item.kind)

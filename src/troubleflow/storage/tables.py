@@ -233,6 +233,7 @@ inventory_partner = Table(
     Column("name", String(500), nullable=False),
     Column("contact", Text),
     Column("restoration_time", String(40)),  # ISO 8601 duration required by the partner agreement
+    Column("endpoint", String(2000)),  # the partner's TMF621 API root (docs/partners.md); NULL: none
 )
 
 inventory_customer = Table(
@@ -585,3 +586,56 @@ customer_notification = Table(
 )
 Index("ix_inventory_service_specification_id", inventory_service.c.specification, inventory_service.c.id)
 # --- end mass outages ---------------------------------------------------------------------------------------
+
+# --- Partner problems and B2B hand-offs (S/P Problem Reporting & Management 1.6.10; docs/partners.md) ----
+# One row per outbound HTTP request to a peer, written in the transaction of the decision that needs it and
+# sent by the worker (retried with backoff, parked, replayable), like a hub delivery. `target` names the
+# kind of peer resource (partnerTroubleTicket, …); (ticket_id, record_id) correlate it with our records.
+handoff = Table(
+    "handoff",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("target", String(40), nullable=False),
+    Column("action", String(20), nullable=False),  # create | subscribe | retrieve | cancel | …
+    Column("method", String(10), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("body", Text),  # JSON request body; NULL for GET/DELETE
+    Column("ticket_id", String(40)),
+    Column("record_id", String(40)),
+    Column("state", String(12), nullable=False),  # pending | sent | parked
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("leased_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("response_status", Integer),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "ticket_id"),
+)
+
+# One row per problem submitted to a partner for a report (Submit Business Partner Problem 1.6.10.3):
+# the partner's own ticket id and status as last heard, its commitment, and the hub subscription.
+partner_ticket = Table(
+    "partner_ticket",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("ticket_id", String(40), nullable=False),
+    Column("partner_id", String(100), nullable=False),
+    Column("endpoint", String(2000), nullable=False),
+    Column("partner_ticket_id", String(200)),  # NULL until the partner answered 201
+    Column("partner_href", String(2000)),
+    Column("partner_status", String(20)),  # the partner's TMF621 status as last heard
+    Column("hub_id", String(200)),
+    Column("commitment", UtcDateTime),
+    Column("expected_resolution", UtcDateTime),  # the partner's expectedResolutionDate
+    Column("last_heard_at", UtcDateTime),
+    Column("silence_escalated_at", UtcDateTime),
+    Column("cancel_reason", Text),  # set when our report's cancellation cascaded to it
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "ticket_id", "partner_id", unique=True),
+    Index(None, "partner_id", "partner_ticket_id"),
+)
+# --- end partner problems ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """mass outages: causes, their affected children, chunked outage jobs, customer notifications
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-22 18:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from troubleflow.storage.tables import UtcDateTime
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
