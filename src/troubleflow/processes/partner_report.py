@@ -1,7 +1,7 @@
 """What a partner's progress does to our report (inside the caller's transaction, the report row locked):
-the audit entry naming our process and the neighbour 1.6.10 process, a note on the report, the report's
-first `inProgress`, and the delegated tasks of the work plan done (`partner-ticket` when the partner accepts,
-`partner-follow-up` when it restores), their successors released (docs/partners.md)."""
+a note on the report, the report's first `inProgress`, and the delegated tasks of the work plan done
+(`partner-ticket` when the partner accepts, `partner-follow-up` when it restores), their successors
+released (docs/partners.md)."""
 
 from __future__ import annotations
 
@@ -20,15 +20,6 @@ from troubleflow.errors import Conflict
 from troubleflow.processes import tracking as track
 from troubleflow.storage import history, outbox, tasks, tickets
 from troubleflow.storage.history import HistoryEntry
-
-
-def trail(
-    ticket_id: str, now: datetime, actor: str, process: str, action: str, neighbour: str, text: str
-) -> HistoryEntry:
-    """An audit entry under our process (1.3.7.3.x) whose reason starts with the neighbour process it
-    delegates to: "1.6.10.3 Submit Business Partner Problem: …"."""
-    named = f"{neighbour} {etom.REGISTRY[neighbour].name}: {text}"
-    return HistoryEntry(ticket_id, now, actor, process, action, reason=named)
 
 
 def progressed(

@@ -25,7 +25,7 @@ from troubleflow.domain.partner_ticket import PartnerTicket, Remote
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, InvalidInput, NotFound
-from troubleflow.processes import handoffs, jeopardy_input, partner_report
+from troubleflow.processes import delegation_trail, handoffs, jeopardy_input, partner_report
 from troubleflow.processes import partner_timers as ptimers
 from troubleflow.storage import history, inventory, partner_tickets, tickets, timers
 from troubleflow.storage.db import Database
@@ -140,7 +140,7 @@ def _submit(
     why = f"problem submitted to partner {partner.id} ({url}); {agreed}"
     history.append(
         conn,
-        partner_report.trail(
+        delegation_trail.trail(
             report.id, now, actor, etom.COORDINATE, "partnerSubmitted", etom.PARTNER_SUBMIT, why
         ),
     )
@@ -187,7 +187,7 @@ def answered(
         why = f"partner {record.partner_id} ticket {record.partner_ticket_id} cancelled"
         history.append(
             conn,
-            partner_report.trail(
+            delegation_trail.trail(
                 record.ticket_id, now, ACTOR, etom.CANCEL, "partnerCancelled", etom.PARTNER_MANAGE, why
             ),
         )
@@ -216,7 +216,7 @@ def _accepted(
     why = f"partner {record.partner_id} accepted the problem as its ticket {remote.id}"
     history.append(
         conn,
-        partner_report.trail(
+        delegation_trail.trail(
             record.ticket_id, now, ACTOR, etom.COORDINATE, "partnerAccepted", etom.PARTNER_SUBMIT, why
         ),
     )
@@ -285,7 +285,7 @@ def _apply(
     neighbour = etom.PARTNER_RESOLVE if restored else etom.PARTNER_TRACK
     history.append(
         conn,
-        partner_report.trail(
+        delegation_trail.trail(
             record.ticket_id, now, actor, etom.COORDINATE, "partnerUpdated", neighbour, f"{words} (via {via})"
         ),
     )
@@ -345,7 +345,7 @@ def report_changed(
         why = f"cancellation of partner {record.partner_id} ticket {theirs} requested"
         history.append(
             conn,
-            partner_report.trail(
+            delegation_trail.trail(
                 updated.id, now, actor, etom.CANCEL, "partnerCancelRequested", etom.PARTNER_MANAGE, why
             ),
         )

@@ -21,7 +21,7 @@ from troubleflow.domain import policy as p
 from troubleflow.domain.partner_ticket import PartnerTicket
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import NotFound
-from troubleflow.processes import handoffs, partner_report
+from troubleflow.processes import delegation_trail, handoffs
 from troubleflow.storage import escalations, history, notifications, partner_tickets
 from troubleflow.storage.escalations import Step
 from troubleflow.storage.handoffs import Request
@@ -95,7 +95,7 @@ def _escalate(
     partner_tickets.save(conn, _marked(record, now), previous=record)
     history.append(
         conn,
-        partner_report.trail(
+        delegation_trail.trail(
             report.id, now, actor, etom.ESCALATE_END, "partnerSilent", etom.PARTNER_TRACK, why
         ),
     )
