@@ -341,6 +341,8 @@ class RestorationModel(_Model):
     workaround_known_error: bool = True
     workaround_change_request: bool = True
     major_problem: MajorProblemModel = MajorProblemModel()
+
+
 class DelegationModel(_Model):
     """What Track & Manage delegates (service problems, partner tickets): docs/policy.md."""
 

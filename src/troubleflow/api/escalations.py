@@ -16,10 +16,9 @@ from starlette.responses import Response
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
 from troubleflow.api.escalation_event import ticket_href_v4
-from troubleflow.api.http import actor, decode_body
+from troubleflow.api.http import actor, decode_body, page
 from troubleflow.api.representation import fmt, put, validate
 from troubleflow.api.runtime import Runtime
-from troubleflow.domain.query import Op
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import InvalidInput
 from troubleflow.processes import escalation
@@ -121,21 +120,6 @@ def _escalated(ticket: TroubleTicket, level: int, at: datetime, base_url: str) -
     return out
 
 
-def _query(raw: str, allowed: frozenset[str]) -> dict[str, str]:
-    single: dict[str, str] = {}
-    for key, op, value in tmf630.split_query(raw):
-        if key not in allowed or op is not Op.EQ:
-            raise InvalidInput(f"cannot filter by '{key}' (use {', '.join(sorted(allowed))})", field=key)
-        single[key] = value
-    return single
-
-
-def _page(found: list[dict[str, Any]], total: int) -> Response:
-    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(found))}
-    status = 206 if len(found) < total else 200
-    return Response(_encode(found), status_code=status, media_type=JSON, headers=headers)
-
-
 def make_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["Escalations (troubleflow)"])
     db, clock = runtime.db, runtime.clock
@@ -164,7 +148,7 @@ def make_router(runtime: Runtime) -> APIRouter:
         return Response(_encode(body), status_code=201, media_type=JSON)
 
     async def noc_view(request: Request) -> Response:
-        q = _query(request.url.query, frozenset({"level", "state", "offset", "limit"}))
+        q = tmf630.equality_filters(request.url.query, frozenset({"level", "state", "offset", "limit"}))
         if q.get("state", "open") != "open":
             raise InvalidInput("the NOC view lists open reports only (state=open)", field="state")
         level = tmf630.whole_number(q, "level", 1)
@@ -172,15 +156,15 @@ def make_router(runtime: Runtime) -> APIRouter:
         limit = min(tmf630.whole_number(q, "limit", 100), tmf630.MAX_PAGE)
         found, total = await runtime.read(escalation.escalated_reports, db, level, offset, limit)
         base = runtime.base_url(request)
-        return _page([_escalated(t, lvl, at, base) for t, lvl, at in found], total)
+        return page([_escalated(t, lvl, at, base) for t, lvl, at in found], total)
 
     async def list_notifications(request: Request) -> Response:
-        q = _query(request.url.query, frozenset({"state", "offset", "limit"}))
+        q = tmf630.equality_filters(request.url.query, frozenset({"state", "offset", "limit"}))
         offset = tmf630.whole_number(q, "offset", 0)
         limit = min(tmf630.whole_number(q, "limit", 100), tmf630.MAX_PAGE)
         found, total = await runtime.read(escalation.list_notifications, db, q.get("state"), offset, limit)
         base = runtime.base_url(request)
-        return _page([render_notification(n, base) for n in found], total)
+        return page([render_notification(n, base) for n in found], total)
 
     async def replay(request: Request) -> Response:
         raw = await request.body()

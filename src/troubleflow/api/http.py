@@ -7,8 +7,12 @@ from typing import Any
 
 import msgspec
 from fastapi import Request
+from starlette.responses import Response
 
+from troubleflow.api.errors import JSON
 from troubleflow.errors import InvalidInput, PreconditionFailed
+
+_encode = msgspec.json.Encoder().encode
 
 MERGE_TYPES = frozenset({"application/merge-patch+json", "application/json", ""})
 
@@ -79,3 +83,11 @@ def raise_unsupported_media(media: str) -> None:
         f"PATCH accepts application/merge-patch+json, application/json or "
         f"application/json-patch+json, not '{media}'",
     )
+
+
+def page(body: list[Any], total: int, headers: dict[str, str] | None = None) -> Response:
+    """One page of a collection (TMF630): `X-Total-Count` and `X-Result-Count`, 206 when it holds fewer
+    than all."""
+    counts = {"X-Total-Count": str(total), "X-Result-Count": str(len(body)), **(headers or {})}
+    status = 206 if len(body) < total else 200
+    return Response(_encode(body), status_code=status, media_type=JSON, headers=counts)

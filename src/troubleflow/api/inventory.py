@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
-from troubleflow.api.http import error_responses
+from troubleflow.api.http import error_responses, page
 from troubleflow.api.representation import put
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.inventory import Customer, Partner, Product, Record, Service
@@ -210,9 +210,7 @@ def make_router(runtime: Runtime) -> APIRouter:
             base = runtime.base_url(request)
             services = await runtime.read(services_by_product, kind, records)
             body = [tmf630.project(render(r, base, services), fields, _IDENTITY) for r in records]
-            headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(records))}
-            status = 206 if len(records) < total else 200
-            return Response(_encode(body), status_code=status, media_type=JSON, headers=headers)
+            return page(body, total)
 
         async def get_record(request: Request, id: str) -> Response:
             if "\x00" in id:  # PostgreSQL text cannot hold it: no record can have such an id

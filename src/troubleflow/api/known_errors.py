@@ -19,6 +19,7 @@ from troubleflow.api.http import (
     decode_body,
     error_responses,
     if_match,
+    page,
     raise_unsupported_media,
 )
 from troubleflow.api.representation import fmt, known_error_href, put, ticket_href, validate
@@ -183,9 +184,7 @@ def make_router(runtime: Runtime) -> APIRouter:
         )
         base = runtime.base_url(request)
         body = [tmf630.project(render(r, base), fields, frozenset({"id"})) for r in found]
-        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(found))}
-        partial = len(found) < total
-        return Response(_encode(body), status_code=206 if partial else 200, media_type=JSON, headers=headers)
+        return page(body, total)
 
     async def get_one(request: Request, id: str) -> Response:
         record = await runtime.read(known_errors.get_known_error, db, _id(id))

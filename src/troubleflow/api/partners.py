@@ -14,11 +14,10 @@ from starlette.responses import Response
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
 from troubleflow.api.escalation_event import ticket_href_v4
-from troubleflow.api.http import actor, decode_body, error_responses
+from troubleflow.api.http import actor, decode_body, error_responses, page
 from troubleflow.api.representation import put, validate
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.partner_ticket import PartnerTicket
-from troubleflow.domain.query import Op
 from troubleflow.errors import InvalidInput
 from troubleflow.processes import handoffs, partner_tickets
 from troubleflow.storage.codec import decode_json
@@ -94,21 +93,6 @@ def render_handoff(h: Handoff, base_url: str) -> dict[str, Any]:
     return out
 
 
-def _query(raw: str, allowed: frozenset[str]) -> dict[str, str]:
-    single: dict[str, str] = {}
-    for key, op, value in tmf630.split_query(raw):
-        if key not in allowed or op is not Op.EQ:
-            raise InvalidInput(f"cannot filter by '{key}' (use {', '.join(sorted(allowed))})", field=key)
-        single[key] = value
-    return single
-
-
-def _page(found: list[dict[str, Any]], total: int) -> Response:
-    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(found))}
-    status = 206 if len(found) < total else 200
-    return Response(_encode(found), status_code=status, media_type=JSON, headers=headers)
-
-
 def _id_number(raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
         raise InvalidInput(f"'{raw}' is not a hand-off id", field="id")
@@ -130,18 +114,18 @@ def make_router(runtime: Runtime) -> APIRouter:
         return Response(_encode(body), status_code=201, media_type=JSON, headers={"Location": body["href"]})
 
     async def of_report(request: Request, id: str) -> Response:
-        _query(request.url.query, frozenset())
+        tmf630.equality_filters(request.url.query, frozenset())
         found = await runtime.read(partner_tickets.for_report, db, id)
         base = runtime.base_url(request)
-        return _page([render_partner_ticket(r, base) for r in found], len(found))
+        return page([render_partner_ticket(r, base) for r in found], len(found))
 
     async def listed(request: Request) -> Response:
-        q = _query(request.url.query, frozenset({"partnerId", "offset", "limit"}))
+        q = tmf630.equality_filters(request.url.query, frozenset({"partnerId", "offset", "limit"}))
         offset = tmf630.whole_number(q, "offset", 0)
         limit = min(tmf630.whole_number(q, "limit", 100), tmf630.MAX_PAGE)
         found, total = await runtime.read(partner_tickets.list_records, db, q.get("partnerId"), offset, limit)
         base = runtime.base_url(request)
-        return _page([render_partner_ticket(r, base) for r in found], total)
+        return page([render_partner_ticket(r, base) for r in found], total)
 
     async def one(request: Request, record_id: str) -> Response:
         record = await runtime.read(partner_tickets.get_record, db, record_id)
@@ -155,14 +139,16 @@ def make_router(runtime: Runtime) -> APIRouter:
         return Response(status_code=201)  # TMF621 v4 listener: 201 Notified
 
     async def handoff_list(request: Request) -> Response:
-        q = _query(request.url.query, frozenset({"state", "ticketId", "target", "offset", "limit"}))
+        q = tmf630.equality_filters(
+            request.url.query, frozenset({"state", "ticketId", "target", "offset", "limit"})
+        )
         offset = tmf630.whole_number(q, "offset", 0)
         limit = min(tmf630.whole_number(q, "limit", 100), tmf630.MAX_PAGE)
         found, total = await runtime.read(
             handoffs.list_handoffs, db, q.get("state"), q.get("ticketId"), offset, limit, q.get("target")
         )
         base = runtime.base_url(request)
-        return _page([render_handoff(h, base) for h in found], total)
+        return page([render_handoff(h, base) for h in found], total)
 
     async def handoff_one(request: Request, handoff_id: str) -> Response:
         found = await runtime.read(handoffs.get_handoff, db, _id_number(handoff_id))

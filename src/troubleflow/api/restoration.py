@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
-from troubleflow.api.http import actor, decode_body, error_responses, if_match
+from troubleflow.api.http import actor, decode_body, error_responses, if_match, page
 from troubleflow.api.representation import validate
 from troubleflow.api.restoration_wire import (
     ITEM_TYPES,
@@ -227,8 +227,7 @@ def make_router(runtime: Runtime) -> APIRouter:
                 restoration_items.find_items, db, kind, state, offset=offset, limit=limit
             )
             base = runtime.base_url(request)
-            headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(found))}
-            return json([render_item(i, base) for i in found], 206 if len(found) < total else 200, headers)
+            return page([render_item(i, base) for i in found], total)
 
         router.add_api_route(
             f"/{kind.value}",

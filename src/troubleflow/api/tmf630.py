@@ -191,6 +191,17 @@ def _sort(value: str | None, rep: Representation) -> tuple[SortKey, ...]:
     return tuple(keys)
 
 
+def equality_filters(raw: str, allowed: frozenset[str]) -> dict[str, str]:
+    """The parameters of a simple listing: only `allowed` keys, only `=` (the last value of a repeated
+    key wins); anything else is a 400 TMF error naming what may be used."""
+    single: dict[str, str] = {}
+    for key, op, value in split_query(raw):
+        if key not in allowed or op is not Op.EQ:
+            raise InvalidInput(f"cannot filter by '{key}' (use {', '.join(sorted(allowed))})", field=key)
+        single[key] = value
+    return single
+
+
 def whole_number(params: dict[str, str], name: str, default: int) -> int:
     """A non-negative whole-number parameter (offset, limit), bounded; 400 TMF error otherwise."""
     raw = params.get(name)
