@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 from fastapi import Request
 from starlette.responses import Response
 
 from troubleflow.api.errors import JSON
-from troubleflow.errors import InvalidInput, PreconditionFailed
+from troubleflow.errors import InvalidInput, NotFound, PreconditionFailed
 
 _encode = msgspec.json.Encoder().encode
 
@@ -91,3 +92,16 @@ def page(body: list[Any], total: int, headers: dict[str, str] | None = None) -> 
     counts = {"X-Total-Count": str(total), "X-Result-Count": str(len(body)), **(headers or {})}
     status = 206 if len(body) < total else 200
     return Response(_encode(body), status_code=status, media_type=JSON, headers=counts)
+
+
+def check_id(value: str) -> None:
+    """A path id with a NUL cannot name anything (PostgreSQL text cannot hold it): 404, not a 500."""
+    if "\x00" in value:
+        raise NotFound("no resource has an id containing the NUL character", field="id")
+
+
+def check_callback(callback: str) -> None:
+    """A hub subscription's callback must be an http(s) URL (TMF630 hub)."""
+    parts = urlsplit(callback)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise InvalidInput(f"callback '{callback}' is not an http(s) URL", field="callback")

@@ -14,11 +14,11 @@ from starlette.responses import Response
 
 from troubleflow.api import tmf630
 from troubleflow.api.errors import JSON
-from troubleflow.api.http import error_responses, page
+from troubleflow.api.http import check_id, error_responses, page
 from troubleflow.api.representation import put
 from troubleflow.api.runtime import Runtime
 from troubleflow.domain.inventory import Customer, Partner, Product, Record, Service
-from troubleflow.errors import InvalidInput, NotFound
+from troubleflow.errors import InvalidInput
 from troubleflow.processes import inventory
 
 _encode = msgspec.json.Encoder().encode
@@ -213,8 +213,7 @@ def make_router(runtime: Runtime) -> APIRouter:
             return page(body, total)
 
         async def get_record(request: Request, id: str) -> Response:
-            if "\x00" in id:  # PostgreSQL text cannot hold it: no record can have such an id
-                raise NotFound(f"no {kind} with id containing the NUL character", field="id")
+            check_id(id)
             record = await runtime.read(inventory.get_record, db, kind, id)
             services = await runtime.read(services_by_product, kind, [record])
             fields = tmf630.fields_of(request.url.query)

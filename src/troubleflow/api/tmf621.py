@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
-from urllib.parse import urlsplit
 
 import jsonpatch
 import msgspec
@@ -16,6 +15,8 @@ from troubleflow.api.errors import JSON
 from troubleflow.api.http import (
     MERGE_TYPES,
     actor,
+    check_callback,
+    check_id,
     decode_body,
     error_responses,
     if_match,
@@ -28,7 +29,7 @@ from troubleflow.api.runtime import Runtime
 from troubleflow.domain.events import TROUBLE_TICKET_API
 from troubleflow.domain.query import Query
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.errors import Conflict, InvalidInput, NotFound
+from troubleflow.errors import Conflict, InvalidInput
 from troubleflow.processes import hub, reports
 
 _encode = msgspec.json.Encoder().encode
@@ -91,7 +92,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         return response
 
     async def get_ticket(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         found = await runtime.read(reports.find_report, db, id)
         body = rendered.get(found, runtime.base_url(request))
         fields = tmf630.fields_of(request.url.query)
@@ -100,7 +101,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         return Response(body, media_type=JSON, headers={"ETag": f'"{found.version}"'})
 
     async def patch_ticket(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         media = media_type(request)
         if media not in MERGE_TYPES and media != JSON_PATCH:
             raise_unsupported_media(media)
@@ -124,7 +125,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         return ticket_response(request, ticket, fields=tmf630.fields_of(request.url.query))
 
     async def delete_ticket(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         await runtime.write(
             reports.delete_report, db, id, clock=clock, actor=actor(request), if_match=if_match(request)
         )
@@ -133,7 +134,7 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
     async def create_hub(request: Request) -> Response:
         body = decode_body(await request.body())
         model = validate(rep.hub_input_model, body)
-        _check_callback(model.callback)
+        check_callback(model.callback)
         if model.query:
             tmf630.conditions(tmf630.split_query(model.query), frozenset())  # refuse a malformed query now
         extensions = dict(model.model_extra or {})
@@ -157,13 +158,13 @@ def make_router(rep: Representation, runtime: Runtime) -> APIRouter:
         )
 
     async def get_hub(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         sub = await runtime.read(hub.get_subscription, db, id, rep.version, TROUBLE_TICKET_API)
         location = hub_href(runtime.base_url(request), rep.version, sub.id)
         return Response(_encode(rep.render_hub(sub, location)), media_type=JSON)
 
     async def delete_hub(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         await runtime.write(hub.unsubscribe, db, id, rep.version, TROUBLE_TICKET_API)
         return Response(status_code=204)
 
@@ -329,17 +330,6 @@ def _changes(rep: Representation, before: dict[str, Any], after: dict[str, Any])
         name = {"external_id": "external_identifier", "channel_id": "channel"}.get(name, name)
         result[name] = values.get(name)
     return result
-
-
-def _check_id(value: str) -> None:
-    if "\x00" in value:
-        raise NotFound("no resource has an id containing the NUL character", field="id")
-
-
-def _check_callback(callback: str) -> None:
-    parts = urlsplit(callback)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise InvalidInput(f"callback '{callback}' is not an http(s) URL", field="callback")
 
 
 def _projectable(rep: Representation) -> dict[str, Any]:

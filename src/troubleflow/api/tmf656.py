@@ -18,6 +18,8 @@ from troubleflow.api.errors import JSON
 from troubleflow.api.http import (
     MERGE_TYPES,
     actor,
+    check_callback,
+    check_id,
     decode_body,
     error_responses,
     if_match,
@@ -26,7 +28,6 @@ from troubleflow.api.http import (
 )
 from troubleflow.api.representation import validate
 from troubleflow.api.runtime import Runtime
-from troubleflow.api.tmf621 import _check_callback, _check_id
 from troubleflow.api.tmf656_representation import V4, ProblemRepresentation
 from troubleflow.domain import service_problem as sp
 from troubleflow.domain.events import SERVICE_PROBLEM_API
@@ -80,11 +81,11 @@ def make_router(rep: ProblemRepresentation, runtime: Runtime) -> APIRouter:
         return problem_response(request, problem, 201, location=True)
 
     async def get_problem(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         return problem_response(request, await runtime.read(service_problems.get_problem, db, id))
 
     async def patch_problem(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         media = media_type(request)
         if media not in MERGE_TYPES:
             raise_unsupported_media(media)
@@ -116,7 +117,7 @@ def make_router(rep: ProblemRepresentation, runtime: Runtime) -> APIRouter:
         return problem_response(request, problem)
 
     async def delete_problem(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         await runtime.write(
             service_problems.delete_problem,
             db,
@@ -133,7 +134,7 @@ def make_router(rep: ProblemRepresentation, runtime: Runtime) -> APIRouter:
         return _page(request, rep, [rep.event_record(r, base) for r in rows])
 
     async def get_record(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         row = await runtime.read(_record, runtime, id)
         body = rep.event_record(row, runtime.base_url(request))
         return _json(tmf630.project(body, tmf630.fields_of(request.url.query), rep.identity_keys))
@@ -160,7 +161,7 @@ def make_router(rep: ProblemRepresentation, runtime: Runtime) -> APIRouter:
             return _page(request, rep, [rep.render_task(d, base) for d in docs])
 
         async def get_task(request: Request, id: str) -> Response:
-            _check_id(id)
+            check_id(id)
             doc = await runtime.read(problem_groups.get_task, db, kind, id)
             body = rep.render_task(doc, runtime.base_url(request))
             return _json(tmf630.project(body, tmf630.fields_of(request.url.query), rep.identity_keys))
@@ -186,7 +187,7 @@ def make_router(rep: ProblemRepresentation, runtime: Runtime) -> APIRouter:
 
     async def create_hub(request: Request) -> Response:
         model = validate(s.HubInput, decode_body(await request.body()))
-        _check_callback(model.callback)
+        check_callback(model.callback)
         if model.query:
             tmf630.conditions(tmf630.split_query(model.query), frozenset())  # refuse a malformed query now
         extensions = {k: v for k, v in (model.model_extra or {}).items()}
@@ -207,13 +208,13 @@ def make_router(rep: ProblemRepresentation, runtime: Runtime) -> APIRouter:
         return _json(rep.render_hub(sub, location), 201, {"Location": location})
 
     async def get_hub(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         sub = await runtime.read(hub.get_subscription, db, id, rep.version, SERVICE_PROBLEM_API)
         location = f"{rep.root(runtime.base_url(request))}/hub/{sub.id}"
         return _json(rep.render_hub(sub, location))
 
     async def delete_hub(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         await runtime.write(hub.unsubscribe, db, id, rep.version, SERVICE_PROBLEM_API)
         return Response(status_code=204)
 
@@ -342,7 +343,7 @@ def make_report_router(runtime: Runtime) -> APIRouter:
     db, clock = runtime.db, runtime.clock
 
     async def raise_problem(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         raw = await request.body()
         body = decode_body(raw) if raw.strip() else {}
         if not isinstance(body, dict):
@@ -368,7 +369,7 @@ def make_report_router(runtime: Runtime) -> APIRouter:
         return _json(V4.render(problem, base), 201 if new else 200, headers)
 
     async def list_for_report(request: Request, id: str) -> Response:
-        _check_id(id)
+        check_id(id)
         problems = await runtime.read(service_problems.problems_of_report, db, id)
         base = runtime.base_url(request)
         return _json([V4.render(p, base) for p in problems])
