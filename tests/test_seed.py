@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -60,6 +62,16 @@ def test_a_failure_while_building_seed_batches_is_reported() -> None:
     broken = seed._Plan(50, 10, None, False, None, datetime.now(UTC))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="building the seed batches failed: TypeError"):
         list(seed._built_elsewhere(broken))
+
+
+def test_a_builder_process_that_dies_without_a_word_fails_the_seed_instead_of_hanging() -> None:
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[object] = context.Queue()
+    child = context.Process(target=os._exit, args=(3,))  # dies before it can report anything
+    child.start()
+    child.join()
+    with pytest.raises(RuntimeError, match=r"builder process exited \(3\)"):
+        seed._next_from(queue, child)  # type: ignore[arg-type]
 
 
 def test_a_backlog_with_timers_is_under_track_and_manage_in_both_seed_paths(

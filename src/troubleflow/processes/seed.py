@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from datetime import UTC, datetime, timedelta
+from multiprocessing.process import BaseProcess
+from queue import Empty
 from typing import Any
 
 from troubleflow.domain import etom, tracking
@@ -205,13 +207,27 @@ def _built_elsewhere(plan: _Plan) -> Iterator[_Batch]:
     child = context.Process(target=_produce, args=(plan, queue), daemon=True)
     child.start()
     try:
-        while (item := queue.get()) is not None:
+        while (item := _next_from(queue, child)) is not None:
             if isinstance(item, str):
                 raise RuntimeError(f"building the seed batches failed: {item}")
             yield item
     finally:
         child.kill()
         child.join()
+
+
+def _next_from(queue: multiprocessing.Queue[_Batch | str | None], child: BaseProcess) -> _Batch | str | None:
+    """The next item the child built. A child that died without saying so (killed, or failing to import
+    before its own error handling runs) is an error, not a wait forever."""
+    while True:
+        alive = child.is_alive()  # read before waiting: what a dead child sent is in the pipe by then
+        try:
+            return queue.get(timeout=1)
+        except Empty:
+            if not alive:
+                raise RuntimeError(
+                    f"building the seed batches failed: the builder process exited ({child.exitcode})"
+                ) from None
 
 
 def _produce(plan: _Plan, queue: multiprocessing.Queue[_Batch | str | None]) -> None:
