@@ -177,6 +177,34 @@ def test_without_an_event_the_partner_ticket_is_polled(
     assert any("(via poll)" in e["reason"] for e in trail(client, ticket_id))
 
 
+def test_our_clock_stop_pauses_our_jeopardy_timers_but_not_the_partners_poll(
+    client: TestClient,
+    worker: Worker,
+    partner: FakePartner,
+    database_url: str,
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    ticket_id, theirs = submitted(client, worker, partner, database_url, tmp_path)
+    moved = client.patch(
+        f"{api('v4')}/troubleTicket/{ticket_id}",
+        json={"status": "pending", "statusChangeReason": "waiting for the customer"},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert moved.status_code == 200, moved.text
+    partner.set_status(theirs, "resolved", "splice repaired")  # no event reaches us
+
+    clock.advance(timedelta(minutes=15))
+    worker.run_once()  # the poll timer still fires while our report waits
+    worker.run_once()
+
+    assert ("GET", f"/tmf-api/troubleTicket/v4/troubleTicket/{theirs}", None) in partner.calls
+    (record,) = records(client, ticket_id)
+    assert record["partnerStatus"] == "resolved"
+    stopped = next(e for e in trail(client, ticket_id) if e["action"] == "clockStopped")
+    assert stopped["reason"].endswith("timer(s) paused")
+
+
 def test_a_partner_silent_past_its_commitment_is_escalated_to_the_partner_managers_once(
     client: TestClient,
     worker: Worker,

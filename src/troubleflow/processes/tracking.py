@@ -14,11 +14,16 @@ from troubleflow.domain import policy as p
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.processes.timers import jeopardy_timer
+from troubleflow.processes.progress import PROGRESS
+from troubleflow.processes.timers import JEOPARDY, jeopardy_timer
 from troubleflow.storage import history, timers
 from troubleflow.storage.history import HistoryEntry
 
 ACTOR = "troubleflow"
+# The timers a clock-stop pauses: the jeopardy thresholds and the customer progress updates run on the SLA
+# clock. A delegate's timers (a partner's poll and silence check, docs/partners.md) go on: the partner's
+# commitment does not stop while our report waits.
+CLOCK_TIMERS = (JEOPARDY, PROGRESS)
 
 
 def begin(
@@ -95,7 +100,7 @@ def clock_moved(conn: Connection, ticket: TroubleTicket, policy: p.Policy, actor
     state = ticket.tracking
     assert state is not None
     if state.commitment is None:
-        stopped = timers.cancel_for_ticket(conn, ticket.id, now)
+        stopped = timers.cancel_for_ticket(conn, ticket.id, now, kinds=CLOCK_TIMERS)
         reason = f"status {ticket.status.value}; {stopped} timer(s) paused"
         _log(conn, ticket.id, now, etom.MONITOR_JEOPARDY, "clockStopped", reason, actor)
         return

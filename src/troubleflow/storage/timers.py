@@ -83,13 +83,14 @@ def mark_fired(conn: Connection, timer_ids: Sequence[int], now: datetime) -> Non
         conn.execute(update(timer).where(TM.id.in_(timer_ids)).values(state=FIRED, ended_at=now))
 
 
-def cancel_for_ticket(conn: Connection, ticket_id: str, now: datetime) -> int:
-    """End every armed timer of a report (cleared, cancelled, closed or deleted)."""
-    result = conn.execute(
-        update(timer)
-        .where(TM.ticket_id == ticket_id, TM.state == ARMED)
-        .values(state=CANCELLED, ended_at=now)
-    )
+def cancel_for_ticket(
+    conn: Connection, ticket_id: str, now: datetime, kinds: Sequence[str] | None = None
+) -> int:
+    """End every armed timer of a report (cleared, cancelled, closed or deleted), or only those of `kinds`."""
+    where = [TM.ticket_id == ticket_id, TM.state == ARMED]
+    if kinds is not None:
+        where.append(TM.kind.in_(list(kinds)))
+    result = conn.execute(update(timer).where(*where).values(state=CANCELLED, ended_at=now))
     return int(result.rowcount)
 
 
