@@ -281,3 +281,15 @@ def test_a_problem_outside_every_external_service_domain_is_managed_here(
     assert ours.get(f"{X}/serviceProblem/{r.json()['id']}/external").status_code == 404
     worker.run_once()
     assert not manager.calls
+
+
+def test_a_remote_status_our_mirror_cannot_reach_is_409_and_changes_nothing(
+    ours: TestClient, worker: Worker, manager: FakeManager
+) -> None:
+    _, pid, remote_id = handed_over(ours, worker)
+    ours.patch(SP + f"/{pid}", json={"status": "rejected"})
+    before = ours.get(f"{X}/serviceProblem/{pid}/external").json()
+    r = ours.post(LISTENER, json=event({**manager.problems[remote_id], "status": "resolved"}))
+    assert r.status_code == 409, r.text
+    assert ours.get(f"{SP}/{pid}").json()["status"] == "rejected"
+    assert ours.get(f"{X}/serviceProblem/{pid}/external").json() == before

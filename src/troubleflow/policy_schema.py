@@ -341,6 +341,8 @@ class RestorationModel(_Model):
     workaround_known_error: bool = True
     workaround_change_request: bool = True
     major_problem: MajorProblemModel = MajorProblemModel()
+
+
 class ServiceDomainModel(_Model):
     """An external TMF656 service problem manager and the service problems it takes (docs/policy.md)."""
 

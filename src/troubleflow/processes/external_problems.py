@@ -102,27 +102,27 @@ def heard(
     reports it explains get the estimate and are cleared when restored. Repeated events change nothing.
     InvalidInput for a body that is no TMF656 event; NotFound for a problem we did not hand to it."""
     _, remote = xp.event_problem(envelope)
-    with db.begin() as conn:
-        found = external_problems.by_remote(conn, domain_id, remote.id)
-        if found is None:
-            raise NotFound(
-                f"service domain '{domain_id}' has no service problem '{remote.id}' handed over by us",
-                field="event.serviceProblem.id",
-            )
-        record = external_problems.get(conn, found.problem_id, for_update=True)
-        status = remote.status.value if remote.status is not None else record.remote_status
-        now = clock.now()
-        record = _save(conn, record, remote_status=status, last_heard_at=now, updated_at=now)
+    with db.read() as conn:
+        record = external_problems.by_remote(conn, domain_id, remote.id)
+    if record is None:
+        raise NotFound(
+            f"service domain '{domain_id}' has no service problem '{remote.id}' handed over by us",
+            field="event.serviceProblem.id",
+        )
     actor = f"service domain {domain_id}"
     mirror = service_problems.get_problem(db, record.problem_id)
     for _ in range(_MAX_STEPS):
-        step = _next_step(mirror, remote)
-        if not step:
+        if not _next_step(mirror, remote):
             break
         mirror = service_problems.change_problem(
             db, record.problem_id, lambda current: _next_step(current, remote), clock=clock, actor=actor,
             policy=policy,
         )  # fmt: skip
+    with db.begin() as conn:  # heard: kept once the mirror took it (a refused event leaves no trace)
+        current = external_problems.get(conn, record.problem_id, for_update=True)
+        status = remote.status.value if remote.status is not None else current.remote_status
+        now = clock.now()
+        _save(conn, current, remote_status=status, last_heard_at=now, updated_at=now)
     return mirror
 
 
