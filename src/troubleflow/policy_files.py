@@ -24,6 +24,7 @@ from troubleflow.errors import InvalidInput
 from troubleflow.policy_schema import (
     DURATION_SYNTAX,
     CalendarModel,
+    DelegationModel,
     PolicyModel,
     RestorationModel,
     RuleModel,
@@ -191,9 +192,20 @@ def _to_policy(doc: PolicyModel) -> Policy:
         diagnosis_rules=tuple(_rule(r) for r in doc.diagnosis_rules),
         progress_updates=_frozen(doc.progress_updates),
         close=domain.CloseRules(**doc.close.model_dump()),
-        delegation=domain.Delegation(**doc.delegation.model_dump()),
+        delegation=_delegation(doc.delegation),
         restoration=_restoration(doc.restoration),
     )
+
+
+def _delegation(model: DelegationModel) -> domain.Delegation:
+    domains = tuple(
+        domain.ServiceDomain(
+            d.id, d.endpoint.rstrip("/"), tuple(d.categories), tuple(d.service_specifications)
+        )
+        for d in model.service_domains
+    )
+    values = model.model_dump(exclude={"service_domains"})
+    return domain.Delegation(**values, service_domains=domains)
 
 
 def _restoration(model: RestorationModel) -> domain.RestorationRules:
@@ -280,6 +292,11 @@ def reference_problems(doc: PolicyModel) -> list[Problem]:
 
 def _delegation_problems(doc: PolicyModel, known: Known) -> Iterator[Problem]:
     yield from _ref(known, "notification list", doc.delegation.silence_notify, "delegation.silence_notify")
+    domains = doc.delegation.service_domains
+    yield from _duplicates([d.id for d in domains], "delegation.service_domains")
+    for i, d in enumerate(domains):
+        for j, category in enumerate(d.categories):
+            yield from _ref(known, "category", category, f"delegation.service_domains[{i}].categories[{j}]")
 
 
 def _ref(known: Known, kind: str, value: str | None, path: str) -> Iterator[Problem]:

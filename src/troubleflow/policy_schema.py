@@ -319,6 +319,24 @@ class CloseModel(_Model):
     auto_close_after: Duration | None = None
 
 
+class ServiceDomainModel(_Model):
+    """An external TMF656 service problem manager and the service problems it takes (docs/policy.md)."""
+
+    id: Id
+    endpoint: Annotated[str, Field(min_length=1, max_length=2000)]
+    categories: list[str] = []
+    service_specifications: list[str] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> ServiceDomainModel:
+        url = urlsplit(self.endpoint)
+        if url.scheme not in {"http", "https"} or not url.netloc:
+            raise ValueError(f"a service domain's endpoint is an http(s) URL, not {self.endpoint!r}")
+        if not self.categories and not self.service_specifications:
+            raise ValueError("a service domain names categories, service_specifications or both")
+        return self
+
+
 class MajorProblemModel(_Model):
     """Which reports are major problems (Review Major Problem, 1.3.7.6.7, is mandatory before they close)."""
 
@@ -350,6 +368,7 @@ class DelegationModel(_Model):
     poll_interval: Annotated[Duration, AfterValidator(_positive)] = timedelta(minutes=15)
     silence_notify: Id | None = None
     auto_submit: bool = True
+    service_domains: list[ServiceDomainModel] = []
 
 
 class DefaultsModel(_Model):

@@ -25,7 +25,7 @@ from troubleflow.domain.query import Condition, matches
 from troubleflow.errors import TroubleflowError
 from troubleflow.notifier import Notifier
 from troubleflow.policy_files import load_policies
-from troubleflow.processes import handoffs, outage_jobs, partner_tickets, timers
+from troubleflow.processes import external_problems, handoffs, outage_jobs, partner_tickets, timers
 from troubleflow.storage import hubs, idempotency, outbox, tally, workload
 from troubleflow.storage.db import Database
 
@@ -113,9 +113,13 @@ class Worker:
         def partner_answer(conn: Connection, item: Any, reply: handoffs.Reply, now: Any) -> None:
             partner_tickets.answered(conn, item, reply, now, base_url=self.base_url, policy=policy)
 
+        def external_answer(conn: Connection, item: Any, reply: handoffs.Reply, now: Any) -> None:
+            external_problems.answered(conn, item, reply, now, base_url=self.base_url)
+
         return handoffs.send_due(
             self.db, clock=self.clock, settings=self.settings, call=lambda h: b2b.call(self.http, h),
-            handlers={"partnerTroubleTicket": partner_answer}, pool=self._pool(),
+            handlers={"partnerTroubleTicket": partner_answer, "externalServiceProblem": external_answer},
+            pool=self._pool(),
         )  # fmt: skip
 
     def fold_tally(self) -> int:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from troubleflow import __version__
 from troubleflow.api import closure, escalations, known_errors, schemas_v4, schemas_v5, work_plan
 from troubleflow.api import errors as http_errors
+from troubleflow.api import external_problems as external_problems_api
 from troubleflow.api import inventory as inventory_api
 from troubleflow.api import mass_outage as mass_outage_api
 from troubleflow.api import partners as partners_api
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(restoration_api.make_router(runtime))  # restoration 1.3.7.6 (docs/restoration.md)
     app.include_router(mass_outage_api.make_router(runtime))  # mass outages (docs/mass-outage.md)
     app.include_router(partners_api.make_router(runtime))  # partner tickets, hand-offs (docs/partners.md)
+    app.include_router(external_problems_api.make_router(runtime))  # external TMF656 managers' events
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:

@@ -187,6 +187,18 @@ class CloseRules:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceDomain:
+    """A service domain whose service problems an external TMF656 manager handles (docs/service-problems.md):
+    a problem a report raises goes to `endpoint` (its TMF656 v4 API root) when its category is one of
+    `categories` or one of its affected services has a specification among `service_specifications`."""
+
+    id: str
+    endpoint: str
+    categories: tuple[str, ...] = ()
+    service_specifications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Delegation:
     """What Track & Manage delegates and how (docs/service-problems.md, docs/partners.md). `on_cancel`:
     what cancelling a report (Cancel Customer Problem, 1.3.7.3.2) does to what it delegated: `cancel` the
@@ -197,6 +209,7 @@ class Delegation:
     poll_interval: timedelta = timedelta(minutes=15)  # GET the partner's ticket when no event came since
     silence_notify: str | None = None  # the list of the partner managers (silent past commitment)
     auto_submit: bool = True  # submit at intake when a named product belongs to a partner with an endpoint
+    service_domains: tuple[ServiceDomain, ...] = ()  # external TMF656 managers, first match wins
 
 
 @dataclass(frozen=True, slots=True)

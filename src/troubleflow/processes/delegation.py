@@ -23,6 +23,7 @@ from troubleflow.domain.ids import new_id
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, NotFound
+from troubleflow.processes import external_handoff
 from troubleflow.storage import history, outbox, service_problems, tickets
 from troubleflow.storage.history import HistoryEntry
 
@@ -117,6 +118,7 @@ def begin(
         why=f"raised by report {ticket.id} (category {ticket.tracking.category})",
     )
     history.append(conn, raised_entry(ticket.id, problem.id, "category in the service layer", actor, now))
+    external_handoff.handed_over(conn, problem, policy, actor, now)  # a service domain's own manager
     return replace(ticket, related_entity=sp.with_problem(ticket, problem.id, problem_href(problem.id)))
 
 
@@ -154,6 +156,8 @@ def report_cancelled(
         write_change(conn, problem, updated, events, actor, now)
         reason = f"service problem {problem.id}: {why}"
         history.append(conn, HistoryEntry(ticket.id, now, actor, etom.CANCEL, action, reason=reason))
+        if action == "serviceProblemCancelled":  # handed to an external manager: cancel it there too
+            external_handoff.cancelled(conn, problem.id, why, actor, now)
 
 
 def _open_reports(conn: Connection, ticket_ids: list[str]) -> list[str]:

@@ -24,7 +24,7 @@ from troubleflow.domain.policy import Policy
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket
 from troubleflow.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from troubleflow.processes import jeopardy_input, network_outage, reports, restoration
+from troubleflow.processes import external_handoff, jeopardy_input, network_outage, reports, restoration
 from troubleflow.processes.delegation import problem_href, raised_entry, write_change, write_new
 from troubleflow.storage import history, outbox, service_problems, tasks, tickets
 from troubleflow.storage.db import Database
@@ -137,6 +137,7 @@ def raise_for_report(
             problem, event = sp.from_report(ticket, problem_id=new_id(), now=now, given=values)
             write_new(conn, problem, event, actor, now, why=f"raised by report {ticket_id}")
             _followed(conn, None, problem, actor, now, policy, why="raised by Track & Manage")
+            external_handoff.handed_over(conn, problem, policy, actor, now)  # a service domain's manager
             return problem, True
         current = service_problems.get(conn, problem_id, for_update=True)
         if current.status in sp.DROPPED:

@@ -639,3 +639,23 @@ partner_ticket = Table(
     Index(None, "partner_id", "partner_ticket_id"),
 )
 # --- end partner problems ----------------------------------------------------------------------------------
+# --- external service problem managers (docs/service-problems.md) ------------------------------------------
+external_service_problem = Table(
+    "external_service_problem",
+    metadata,
+    Column("problem_id", String(40), primary_key=True),  # our local service problem: the mirror
+    Column("domain_id", String(100), nullable=False),  # policy delegation.service_domains[].id
+    Column("endpoint", String(2000), nullable=False),
+    Column("ticket_id", String(40)),  # the report that raised it
+    Column("remote_id", String(200)),  # NULL until the manager answered 201
+    Column("remote_href", String(2000)),
+    Column("remote_status", String(20)),
+    Column("hub_id", String(200)),
+    Column("cancel_reason", Text),
+    Column("last_heard_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "domain_id", "remote_id"),
+)
+# --- end external service problem managers -----------------------------------------------------------------
