@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tests.peer_server import serve_json
 
 ROOT = "/tmf-api/troubleTicket/v4"
 
@@ -59,26 +61,8 @@ class FakePartner:
 
 
 def start_partner(partner: FakePartner) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
-            status, body = partner.answer(self.command, self.path, json.loads(raw) if raw else None)
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PATCH = _handle
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    partner.url = f"http://127.0.0.1:{server.server_address[1]}{ROOT}"
+    server, port = serve_json(partner.answer)
+    partner.url = f"http://127.0.0.1:{port}{ROOT}"
     return server
 
 
