@@ -5,33 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import click
 
+from troubleflow.cli_edge import Callback, Context, add_commands
 from troubleflow.clock import SystemClock
 from troubleflow.domain.closure import Answer
-from troubleflow.domain.policy import Policy
 from troubleflow.processes import close
-from troubleflow.storage.db import Database
-
-Callback = Callable[..., Any]
-
-
-class Context(Protocol):
-    """What `troubleflow.cli.Context` offers the commands."""
-
-    @property
-    def db(self) -> Database: ...
-    def policy(self) -> Policy: ...
 
 
 def register(group: click.Group, errors: Callable[[Callback], Callback]) -> None:
     """Add the Close commands to `group` (the `ticket` command), each behind the CLI edge's error mapping."""
-    for command in (ticket_close, ticket_confirm, ticket_improve, ticket_metrics):
-        if command.callback is not None:
-            command.callback = errors(command.callback)
-        group.add_command(command)
+    add_commands(group, errors, ticket_close, ticket_confirm, ticket_improve, ticket_metrics)
 
 
 def _closed_line(t: Any) -> str:

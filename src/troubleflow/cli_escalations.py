@@ -5,34 +5,18 @@ the API (docs/escalation.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
 
 import click
 
+from troubleflow.cli_edge import Callback, Context, add_commands
 from troubleflow.clock import SystemClock
-from troubleflow.domain.policy import Policy
 from troubleflow.processes import escalation
-from troubleflow.storage.db import Database
 from troubleflow.storage.notifications import STATES, Notification
-
-Callback = Callable[..., Any]
-
-
-class Context(Protocol):
-    """What `troubleflow.cli.Context` offers the commands."""
-
-    @property
-    def db(self) -> Database: ...
-    def policy(self) -> Policy: ...
 
 
 def register(main: click.Group, errors: Callable[[Callback], Callback]) -> None:
     """Add `escalation` and `notification`, each subcommand behind the CLI edge's one error mapping."""
-    for group in (escalation_group, notification_group):
-        for command in group.commands.values():
-            if command.callback is not None:
-                command.callback = errors(command.callback)
-        main.add_command(group)
+    add_commands(main, errors, escalation_group, notification_group)
 
 
 @click.group("escalation")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from troubleflow.cli_edge import add_commands
 from troubleflow.clock import SystemClock
 from troubleflow.domain.known_error import FixStatus, KnownErrorStatus
 from troubleflow.errors import NotFound
@@ -50,10 +51,7 @@ def _given(**values: Any) -> dict[str, Any]:
 
 def register(group: click.Group, errors: Callable[[Any], Any]) -> None:
     """Add `known-error` to the main command, each subcommand behind the CLI edge's error mapping."""
-    for command in known_error.commands.values():
-        if command.callback is not None:
-            command.callback = errors(command.callback)
-    group.add_command(known_error)
+    add_commands(group, errors, known_error)
 
 
 @click.group("known-error")

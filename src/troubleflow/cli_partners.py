@@ -5,35 +5,19 @@ ticket records, and the B2B hand-off outbox (listed, parked ones replayed); the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
 
 import click
 
+from troubleflow.cli_edge import Callback, Context, add_commands
 from troubleflow.clock import SystemClock
 from troubleflow.domain.partner_ticket import PartnerTicket
-from troubleflow.domain.policy import Policy
 from troubleflow.processes import handoffs, partner_tickets
-from troubleflow.storage.db import Database
 from troubleflow.storage.handoffs import STATES, Handoff
-
-Callback = Callable[..., Any]
-
-
-class Context(Protocol):
-    """What `troubleflow.cli.Context` offers the commands."""
-
-    @property
-    def db(self) -> Database: ...
-    def policy(self) -> Policy: ...
 
 
 def register(main: click.Group, errors: Callable[[Callback], Callback]) -> None:
     """Add `partner-ticket` and `handoff`, each subcommand behind the CLI edge's one error mapping."""
-    for group in (partner_group, handoff_group):
-        for command in group.commands.values():
-            if command.callback is not None:
-                command.callback = errors(command.callback)
-        main.add_command(group)
+    add_commands(main, errors, partner_group, handoff_group)
 
 
 @click.group("partner-ticket")

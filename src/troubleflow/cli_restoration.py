@@ -4,33 +4,19 @@ use cases as the API's restoration resources (docs/restoration.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import click
 
+from troubleflow.cli_edge import Callback, Context, add_commands
 from troubleflow.clock import SystemClock
 from troubleflow.domain import restoration as rs
-from troubleflow.domain.policy import Policy
 from troubleflow.processes import restoration_actions, restoration_items, restoration_steps
-from troubleflow.storage.db import Database
-
-Callback = Callable[..., Any]
-
-
-class Context(Protocol):
-    """What `troubleflow.cli.Context` offers the commands."""
-
-    @property
-    def db(self) -> Database: ...
-    def policy(self) -> Policy: ...
 
 
 def register(main: click.Group, errors: Callable[[Callback], Callback]) -> None:
     """Add `restoration` to the main command, each subcommand behind the CLI edge's one error mapping."""
-    for command in restoration.commands.values():
-        if command.callback is not None:
-            command.callback = errors(command.callback)
-    main.add_command(restoration)
+    add_commands(main, errors, restoration)
 
 
 @click.group("restoration")

@@ -7,34 +7,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import click
 
 from troubleflow.api.tmf656_representation import V4
+from troubleflow.cli_edge import Callback, Context, add_commands
 from troubleflow.clock import SystemClock
 from troubleflow.domain import service_problem as sp
-from troubleflow.domain.policy import Policy
 from troubleflow.processes import service_problems
-from troubleflow.storage.db import Database
-
-Callback = Callable[..., Any]
-
-
-class Context(Protocol):
-    """What `troubleflow.cli.Context` offers the commands."""
-
-    @property
-    def db(self) -> Database: ...
-    def policy(self) -> Policy: ...
 
 
 def register(main: click.Group, errors: Callable[[Callback], Callback]) -> None:
     """Add `service-problem`, each subcommand behind the CLI edge's one error mapping."""
-    for command in service_problem.commands.values():
-        if command.callback is not None:
-            command.callback = errors(command.callback)
-    main.add_command(service_problem)
+    add_commands(main, errors, service_problem)
 
 
 @click.group("service-problem")

@@ -5,33 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
 import click
 
+from troubleflow.cli_edge import Callback, Context, add_commands
 from troubleflow.clock import SystemClock
 from troubleflow.domain import work_plan as wp
-from troubleflow.domain.policy import Policy
 from troubleflow.processes import work_plan
-from troubleflow.storage.db import Database
-
-Callback = Callable[..., Any]
-
-
-class Context(Protocol):
-    """What `troubleflow.cli.Context` offers the commands."""
-
-    @property
-    def db(self) -> Database: ...
-    def policy(self) -> Policy: ...
 
 
 def register(main: click.Group, errors: Callable[[Callback], Callback]) -> None:
     """Add `task` to the main command, each subcommand behind the CLI edge's one error mapping."""
-    for command in task.commands.values():
-        if command.callback is not None:
-            command.callback = errors(command.callback)
-    main.add_command(task)
+    add_commands(main, errors, task)
 
 
 @click.group("task")
