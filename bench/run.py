@@ -334,6 +334,13 @@ def measure(
                 assert fallback is not None
                 method, urls, body = fallback
                 results.append(python_load(method, urls, body, connections=connections, seconds=seconds))
+    return load_figure(name, setup, connections, results, rss.peak)
+
+
+def load_figure(
+    name: str, setup: Setup, connections: int, results: list[tuple[float, float, float, int]], peak: float
+) -> Figure:
+    """The median run's rate and latencies, every run's rate, the errors of all runs (any: invalid)."""
     ordered = sorted(results, key=lambda r: r[0])
     median = ordered[len(ordered) // 2]
     errors = sum(r[3] for r in results)
@@ -347,7 +354,7 @@ def measure(
         round(median[2], 2),
         errors,
         [round(r[0], 1) for r in results],
-        round(rss.peak, 1),
+        round(peak, 1),
         valid=errors == 0,
     )
 
@@ -544,8 +551,87 @@ def run_matrix(setup: Setup, args: argparse.Namespace, work: Path) -> list[Figur
     finally:
         stop(server)
         stop(ceiling)
+    figures += deferred_creates(setup, args, work, scripts["create"], ceil_ins)
     figures.append(delivery_rate(setup, args, work))
     return figures
+
+
+def deferred_creates(
+    setup: Setup, args: argparse.Namespace, work: Path, script: Path, ceiling: Figure
+) -> list[Figure]:
+    """Creates with Track & Manage left to the worker (policy `intake.start_tracking: in_worker`, a
+    storm's mode): the API's rate, then how fast the worker starts the queued reports once the burst is
+    over, and the rate of the whole (created and started, per second of burst plus catch-up)."""
+    from sqlalchemy import text
+
+    from troubleflow.policy_files import default_policy_dir
+    from troubleflow.storage.db import Database
+
+    policies = Path(tempfile.mkdtemp(dir=work))
+    default = default_policy_dir().joinpath("default.yaml").read_text(encoding="utf-8")
+    deferred = default.replace("start_tracking: at_creation", "start_tracking: in_worker")
+    assert deferred != default
+    (policies / "default.yaml").write_text(deferred, encoding="utf-8")
+    port = free_port()
+    env = server_env(setup.url, port) | {"TROUBLEFLOW_POLICY_DIR": str(policies)}
+    server = start(
+        [str(BIN / "troubleflow"), "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
+        env,
+        f"http://127.0.0.1:{port}/health",
+    )
+    base, c = f"http://127.0.0.1:{port}", args.connections[0]
+    db = Database.from_url(setup.url)
+    queued = text("SELECT count(*) FROM timer WHERE state = 'armed' AND kind = 'trackStart'")
+    creates, drains, wholes = [], [], []
+    body = json.dumps(CREATE_BODY).encode()
+    try:
+        with RssSampler(server.pid) as rss:
+            for _ in range(args.runs):
+                if shutil.which("wrk"):
+                    result = wrk(base + API, connections=c, seconds=args.seconds, script=str(script))
+                else:
+                    result = python_load("POST", [base + API], body, connections=c, seconds=args.seconds)
+                creates.append(result)
+                started = time.perf_counter()
+                with db.read() as conn:
+                    backlog = pending = int(conn.execute(queued).scalar_one())
+                while pending:
+                    time.sleep(0.05)
+                    with db.read() as conn:
+                        pending = int(conn.execute(queued).scalar_one())
+                drained = time.perf_counter() - started
+                drains.append(backlog / drained if backlog else 0.0)
+                wholes.append(result[0] * args.seconds / (args.seconds + drained))
+    finally:
+        db.dispose()
+        stop(server)
+    create = load_figure(
+        f"POST /troubleTicket c={c}, Track & Manage in the worker", setup, c, creates, rss.peak
+    )
+    create.ceiling, create.ratio = ceiling.scenario, round(create.rps / ceiling.rps, 3)
+    errors = create.errors
+    out = [create]
+    for name, rates in (
+        ("queued starts done by the worker after the burst, per s", drains),
+        ("creates with tracking started, per s of burst and catch-up", wholes),
+    ):
+        mid = sorted(rates)[len(rates) // 2]
+        out.append(
+            Figure(
+                name,
+                setup.database,
+                setup.tickets,
+                c,
+                round(mid, 1),
+                0.0,
+                0.0,
+                errors,
+                [round(r, 1) for r in rates],
+                round(rss.peak, 1),
+                valid=errors == 0,
+            )
+        )
+    return out
 
 
 def deep_cursor(url: str, offset: int) -> str:

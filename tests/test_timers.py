@@ -14,6 +14,7 @@ from troubleflow.clock import FixedClock
 from troubleflow.config import Settings
 from troubleflow.domain import etom
 from troubleflow.processes import reports, timers
+from troubleflow.processes.jeopardy_timers import jeopardy_timer
 from troubleflow.processes.seed import seed_reports
 from troubleflow.storage import timers as timer_rows
 from troubleflow.storage.db import Database
@@ -33,7 +34,7 @@ def _report(db: Database, clock: FixedClock) -> str:
 
 
 def _arm(db: Database, clock: FixedClock, ticket_id: str, after: timedelta, threshold: int = 75) -> None:
-    timers.arm(db, [timers.jeopardy_timer(ticket_id, clock.now() + after, threshold)], clock=clock)
+    timers.arm(db, [jeopardy_timer(ticket_id, clock.now() + after, threshold)], clock=clock)
 
 
 def _jeopardy_entries(db: Database, ticket_id: str) -> list[str]:

@@ -22,6 +22,9 @@ class Settings:
     webhook_concurrency: int = 16  # callbacks posted at once (each to a different subscription/ticket line)
     worker_poll_seconds: float = 0.5
     worker_batch_size: int = 200
+    # Due timers fired per transaction: on SQLite a pass holds the one writer lock, so API writes wait for
+    # it (50 firings hold it for a few tens of ms; 200 Track & Manage starts for about half a second).
+    worker_timer_batch_size: int = 50
     delivery_lease_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool = False
@@ -51,6 +54,7 @@ class Settings:
             "webhook_concurrency": int,
             "worker_poll_seconds": float,
             "worker_batch_size": int,
+            "worker_timer_batch_size": int,
             "delivery_lease_seconds": float,
             "log_level": str,
             "log_json": bool,

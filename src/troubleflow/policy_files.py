@@ -194,6 +194,7 @@ def _to_policy(doc: PolicyModel) -> Policy:
         close=domain.CloseRules(**doc.close.model_dump()),
         delegation=_delegation(doc.delegation),
         restoration=_restoration(doc.restoration),
+        intake=domain.IntakeRules(start_tracking=doc.intake.start_tracking),
     )
 
 

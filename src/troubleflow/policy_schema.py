@@ -371,6 +371,12 @@ class DelegationModel(_Model):
     service_domains: list[ServiceDomainModel] = []
 
 
+class IntakeModel(_Model):
+    """When Track & Manage starts for a new report: docs/policy.md."""
+
+    start_tracking: Literal["at_creation", "in_worker"] = "at_creation"
+
+
 class DefaultsModel(_Model):
     sla_class: str
     category: str
@@ -398,6 +404,7 @@ class PolicyModel(_Model):
     close: CloseModel = CloseModel()
     delegation: DelegationModel = DelegationModel()
     restoration: RestorationModel = RestorationModel()
+    intake: IntakeModel = IntakeModel()
 
 
 def policy_as_json(policy: Policy) -> dict[str, Any]:

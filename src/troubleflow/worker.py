@@ -138,7 +138,7 @@ class Worker:
         """Fire due timers (jeopardy, ...) in one transaction with their effects; returns how many."""
         policy = active_policy(self.policies, self.clock.now()) if self.policies else None
         return timers.fire_due(
-            self.db, clock=self.clock, limit=self.settings.worker_batch_size, policy=policy
+            self.db, clock=self.clock, limit=self.settings.worker_timer_batch_size, policy=policy
         ).fired
 
     def sweep_outages(self) -> int:

@@ -212,6 +212,18 @@ class Delegation:
     service_domains: tuple[ServiceDomain, ...] = ()  # external TMF656 managers, first match wins
 
 
+# When Track & Manage Customer Problem (1.3.7.3) starts for a new report (policy `intake.start_tracking`):
+AT_CREATION = "at_creation"  # in the creation transaction: the 201 carries priority, commitment, tasks
+IN_WORKER = "in_worker"  # the 201 acknowledges the report; the worker starts tracking it (a storm's mode)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRules:
+    """The policy's `intake:` section (docs/policy.md)."""
+
+    start_tracking: str = AT_CREATION  # AT_CREATION | IN_WORKER
+
+
 @dataclass(frozen=True, slots=True)
 class RestorationRules:
     """The policy's `restoration:` section (docs/policy.md)."""
@@ -257,6 +269,7 @@ class Policy:
     close: CloseRules
     delegation: Delegation = field(default_factory=Delegation)
     restoration: RestorationRules = field(default_factory=RestorationRules)  # 1.3.7.6, docs/restoration.md
+    intake: IntakeRules = field(default_factory=IntakeRules)  # 1.3.7.5 → 1.3.7.3, docs/policy.md
 
 
 class _Identified(Protocol):

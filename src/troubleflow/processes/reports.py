@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from troubleflow.clock import Clock
-from troubleflow.domain import close, etom, tracking
+from troubleflow.domain import close, etom
 from troubleflow.domain.closure import Answer
 from troubleflow.domain.events import EventKind, TicketEvent
 from troubleflow.domain.ids import new_id
@@ -27,10 +27,10 @@ from troubleflow.processes import (
     closure,
     delegation,
     intake,
-    known_error_check,
     outage_follow,
     partner_tickets,
     restoration,
+    track_start,
     work_plan,
 )
 from troubleflow.processes import tracking as track
@@ -78,17 +78,18 @@ def create_report(
             )
             events = [event]
             ticket = intake.obtain_configuration(conn, ticket, policy, actor, now)
-            if policy is not None:
-                requested = tracking.requested_of(ticket.extensions, policy)
-                ticket = track.begin(conn, ticket, policy, requested, now)
-                ticket = known_error_check.check(conn, ticket, policy, now)
-                ticket, events = _first_contact_resolution(conn, ticket, events, policy, actor, now)
+            tracked = policy is not None and not track_start.in_worker(policy)
+            if tracked:
+                assert policy is not None
+                ticket, events = track_start.begin(conn, ticket, events, policy, actor, now)
             ticket = intake.check_outage(conn, ticket, actor, now)
             ticket = delegation.begin(conn, ticket, policy, actor, now)  # a service-layer fault: 1.4.6.1
             doc = tickets.add(conn, ticket)
-            if policy is not None:
-                work_plan.begin(conn, ticket, policy, now)  # Coordinate Customer Problem (1.3.7.3.1)
-                partner_tickets.delegate_at_intake(conn, ticket, policy, actor, now)  # docs/partners.md
+            if tracked:
+                assert policy is not None
+                track_start.plan(conn, ticket, policy, actor, now)
+            elif policy is not None:
+                track_start.defer(conn, ticket.id, actor, now)
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             outbox.add(conn, events, doc, now)
@@ -102,28 +103,6 @@ def create_report(
             raise
         return _replay(seen, fingerprint, idempotency_key)
     return Created(ticket, replayed=False)
-
-
-def _first_contact_resolution(
-    conn: Any, ticket: TroubleTicket, events: list[TicketEvent], policy: Policy, actor: str, now: Any
-) -> tuple[TroubleTicket, list[TicketEvent]]:
-    """Perform Initial Diagnosis may resolve a report while the customer is on the line: the report is
-    cleared at once (counted by `diagnosis.firstContactResolution`), and Track & Manage ends."""
-    resolution = ticket.tracking.first_contact_resolution if ticket.tracking else None
-    if not resolution:
-        return ticket, events
-    previous = ticket
-    for status in (Status.IN_PROGRESS, Status.RESOLVED):
-        reason = f"resolved at first contact: {resolution}" if status is Status.RESOLVED else None
-        previous = ticket  # after the loop: the report before its clearing, which Close follows
-        ticket, moved = change_ticket(ticket, {"status": status, "status_change_reason": reason}, now=now)
-        ticket = close.follow(previous, ticket, closure.rules_for(policy, ticket), None, now)
-        history.append_many(conn, history.of_change(ticket.id, moved, actor, now))
-        events = [*events, *moved]
-    _end_timers(conn, ticket.id, ticket.status, actor, now)
-    track.ended(conn, ticket, actor, now)
-    closure.followed(conn, previous, ticket, policy, None, actor, now)  # ask the customer, arm auto-close
-    return ticket, events
 
 
 def _replay(seen: tuple[str, str], fingerprint: str, key: str) -> Created:
@@ -199,7 +178,7 @@ def apply_change(
     outage_follow.master_changed(conn, current, updated, now)  # ETA and notes reach the children
     work_plan.followed(conn, current, updated, policy, actor, now)
     if current.status in WATCHED_STATUSES and updated.status not in WATCHED_STATUSES:
-        _end_timers(conn, updated.id, updated.status, actor, now)
+        track.stop_timers(conn, updated.id, updated.status, actor, now)
         track.ended(conn, updated, actor, now)
     if updated.status is Status.CANCELLED and current.status is not Status.CANCELLED:
         delegation.report_cancelled(conn, updated, policy, actor, now)  # its service problems (1.3.7.3.2)
@@ -220,17 +199,6 @@ def _check_cancel_reason(current: TroubleTicket, changes: dict[str, Any]) -> Non
         raise InvalidInput(
             "cancelling a customer problem report needs a reason code in 'statusChangeReason'",
             field="statusChangeReason",
-        )
-
-
-def _end_timers(conn: Any, ticket_id: str, status: Status, actor: str, now: Any) -> None:
-    """End (1.3.7.3.3): a cleared, cancelled or closed report stops its jeopardy timers."""
-    if timers.cancel_for_ticket(conn, ticket_id, now):
-        history.append(
-            conn,
-            HistoryEntry(
-                ticket_id, now, actor, etom.ESCALATE_END, "timersStopped", reason=f"report {status.value}"
-            ),
         )
 
 

@@ -24,7 +24,7 @@ from troubleflow.domain.policy import Policy
 from troubleflow.domain.status import Status, check_transition
 from troubleflow.domain.ticket import Note, Ref, StatusChange, TroubleTicket, open_ticket
 from troubleflow.domain.tracking import Tracking
-from troubleflow.processes.timers import jeopardy_timer
+from troubleflow.processes.jeopardy_timers import jeopardy_timer
 from troubleflow.storage import history, tally, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry

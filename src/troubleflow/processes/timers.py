@@ -9,6 +9,7 @@ Kinds:
 - `progress` (customer progress update, Notify Customer Problem 1.3.7.2.4): see `processes/progress.py`.
 - `autoClose` (Close Customer Problem Report 1.3.7.4, no customer answer): see `processes/closure.py`.
 - `partnerPoll`, `partnerSilence` (following a partner's ticket, 1.6.10.4): see `processes/partner_timers.py`.
+- `trackStart` (Track & Manage's start left to the worker, 1.3.7.3): see `processes/track_start.py`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from troubleflow.clock import Clock
 from troubleflow.domain import etom, tracking
 from troubleflow.domain.escalation import THRESHOLD
 from troubleflow.domain.events import TicketEvent
-from troubleflow.domain.jeopardy import check_threshold, raise_jeopardy
+from troubleflow.domain.jeopardy import raise_jeopardy
 from troubleflow.domain.policy import EscalationStep, Policy
 from troubleflow.domain.ticket import TroubleTicket
-from troubleflow.processes import closure, escalation, partner_timers, progress, restoration
+from troubleflow.processes import closure, escalation, partner_timers, progress, restoration, track_start
+from troubleflow.processes.jeopardy_timers import JEOPARDY, jeopardy_timer
 from troubleflow.storage import history, outbox, tickets, timers
 from troubleflow.storage.db import Database
 from troubleflow.storage.history import HistoryEntry
@@ -34,8 +35,6 @@ from troubleflow.storage.timers import ArmRequest
 log = logging.getLogger(__name__)
 
 ACTOR = "timer"
-JEOPARDY = "jeopardy"
-KINDS = {JEOPARDY: etom.MONITOR_JEOPARDY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +61,6 @@ def _next_threshold(ticket: TroubleTicket, policy: Policy | None, threshold: int
     assert policy is not None and ticket.tracking is not None
     nxt = tracking.next_deadline(policy, ticket.tracking, threshold)
     return [jeopardy_timer(ticket.id, nxt[1], nxt[0])] if nxt else []
-
-
-def jeopardy_timer(ticket_id: str, due_at: datetime, threshold: int) -> ArmRequest:
-    threshold = check_threshold(threshold)
-    return ArmRequest(ticket_id, JEOPARDY, KINDS[JEOPARDY], due_at, {"threshold": threshold})
 
 
 def arm(db: Database, requests: Sequence[ArmRequest], *, clock: Clock) -> None:
@@ -112,6 +106,12 @@ def fire_due(db: Database, *, clock: Clock, limit: int = 500, policy: Policy | N
                 if done.events:
                     current[item.ticket_id] = done.ticket
                     events.setdefault(item.ticket_id, []).extend(done.events)
+                continue
+            if item.kind == track_start.START:  # Track & Manage left to the worker (intake.start_tracking)
+                started = track_start.fire(conn, ticket, policy, ACTOR, now)
+                if started is not None:
+                    current[item.ticket_id] = started[0]
+                    events.setdefault(item.ticket_id, []).extend(started[1])
                 continue
             if item.kind in partner_timers.KINDS:  # a partner's ticket followed (changes no report)
                 chained += partner_timers.fire(conn, ticket, item, policy, ACTOR, now)

@@ -14,8 +14,8 @@ from troubleflow.domain import policy as p
 from troubleflow.domain.jeopardy import WATCHED_STATUSES
 from troubleflow.domain.status import Status
 from troubleflow.domain.ticket import TroubleTicket
+from troubleflow.processes.jeopardy_timers import JEOPARDY, jeopardy_timer
 from troubleflow.processes.progress import PROGRESS
-from troubleflow.processes.timers import JEOPARDY, jeopardy_timer
 from troubleflow.storage import history, timers
 from troubleflow.storage.history import HistoryEntry
 
@@ -27,10 +27,17 @@ CLOCK_TIMERS = (JEOPARDY, PROGRESS)
 
 
 def begin(
-    conn: Connection, ticket: TroubleTicket, policy: p.Policy, requested: dict[str, str], now: datetime
+    conn: Connection,
+    ticket: TroubleTicket,
+    policy: p.Policy,
+    requested: dict[str, str],
+    now: datetime,
+    *,
+    since: datetime | None = None,
 ) -> TroubleTicket:
     """Start Track & Manage Customer Problem for a new report: diagnose, prioritize, commit a restoration
-    time, arm the jeopardy timers. Returns the report with its tracking state."""
+    time, arm the jeopardy timers. The SLA clock runs from `since` (the report's creation, when the
+    worker starts it later; default `now`). Returns the report with its tracking state."""
     values = {
         "ticket_type": ticket.ticket_type,
         "name": ticket.name,
@@ -42,7 +49,7 @@ def begin(
     explicit = _policy_priority(policy, ticket.priority)
     if explicit is not None:
         diagnosis = replace(diagnosis, priority=explicit)
-    state = tracking.start(policy, diagnosis, requested.get("slaClass"), now)
+    state = tracking.start(policy, diagnosis, requested.get("slaClass"), since or now)
     updated = replace(
         ticket,
         tracking=state,
@@ -108,6 +115,17 @@ def clock_moved(conn: Connection, ticket: TroubleTicket, policy: p.Policy, actor
     _arm(conn, ticket.id, policy, state, now, above=above)
     reason = f"restore by {_iso(state.commitment)}"
     _log(conn, ticket.id, now, etom.MONITOR_JEOPARDY, "clockRestarted", reason, actor)
+
+
+def stop_timers(conn: Connection, ticket_id: str, status: Status, actor: str, now: datetime) -> None:
+    """End (1.3.7.3.3): a cleared, cancelled or closed report stops its jeopardy timers."""
+    if timers.cancel_for_ticket(conn, ticket_id, now):
+        history.append(
+            conn,
+            HistoryEntry(
+                ticket_id, now, actor, etom.ESCALATE_END, "timersStopped", reason=f"report {status.value}"
+            ),
+        )
 
 
 def ended(conn: Connection, ticket: TroubleTicket, actor: str, now: datetime) -> None:
