@@ -12,6 +12,17 @@ from troubleflow.storage.handoffs import Handoff
 _RETRYABLE = frozenset({408, 429})
 
 
+def client(timeout_seconds: float, connections: int) -> urllib3.PoolManager:
+    """The worker's client for peers' APIs: keep-alive pools per host, no retries of its own (the
+    hand-off outbox retries with backoff) and no redirects."""
+    return urllib3.PoolManager(
+        num_pools=64,
+        maxsize=connections,
+        retries=False,
+        timeout=urllib3.Timeout(total=timeout_seconds),
+    )
+
+
 def call(http: urllib3.PoolManager, item: Handoff) -> Reply:
     headers = {"Accept": "application/json", "X-Troubleflow-Handoff-Id": str(item.id)}
     body = item.body.encode() if item.body is not None else None

@@ -9,13 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import urllib3
-
 from troubleflow import mail, webhooks
 from troubleflow.api.escalation_event import notification_body
 from troubleflow.clock import Clock
 from troubleflow.config import Settings
 from troubleflow.domain import etom
+from troubleflow.keep_alive import KeepAlivePool
 from troubleflow.storage import history, notifications
 from troubleflow.storage.codec import decode_json
 from troubleflow.storage.db import Database
@@ -36,7 +35,7 @@ class Sent:
 
 class Notifier:
     def __init__(
-        self, db: Database, settings: Settings, clock: Clock, http: urllib3.PoolManager, base_url: str
+        self, db: Database, settings: Settings, clock: Clock, http: KeepAlivePool, base_url: str
     ) -> None:
         self.db = db
         self.settings = settings

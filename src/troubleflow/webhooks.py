@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 
 import msgspec
-import urllib3
 
 from troubleflow.api import tmf656_representation as tmf656
 from troubleflow.api.representation import Representation, ticket_href
 from troubleflow.api.tmf621_v4 import V4
 from troubleflow.api.tmf621_v5 import V5
 from troubleflow.domain.events import SERVICE_PROBLEM_API
+from troubleflow.keep_alive import KeepAlivePool
 from troubleflow.storage import service_problems
 from troubleflow.storage.codec import decode_ticket
 from troubleflow.storage.outbox import OutboxEvent
@@ -54,21 +55,14 @@ class Outcome:
     error: str | None = None
 
 
-def client(timeout_seconds: float, connections: int) -> urllib3.PoolManager:
-    """The HTTP client for callbacks: urllib3, keep-alive pools per host, thread-safe. httpx cost
-    twice the CPU per POST (467 against 242 µs, measured against the bench listener), and the
-    worker's delivery rate is bound by that CPU. No retries here and no redirects: a failed call
-    is retried by the outbox with backoff, and a callback that redirects is misconfigured."""
-    return urllib3.PoolManager(
-        num_pools=64,
-        maxsize=connections,
-        retries=False,
-        timeout=urllib3.Timeout(total=timeout_seconds),
-    )
+def client(timeout_seconds: float, connections: int) -> KeepAlivePool:
+    """The HTTP client for callbacks: kept-alive `http.client` connections, `connections` per host
+    (keep_alive.py has the measurements that chose it)."""
+    return KeepAlivePool(timeout_seconds, connections)
 
 
 def post(
-    http: urllib3.PoolManager,
+    http: KeepAlivePool,
     callback: str,
     body: dict[str, Any],
     *,
@@ -84,9 +78,9 @@ def post(
         "X-Troubleflow-Signature": sign(secret, timestamp, raw),
     }
     try:
-        response = http.request("POST", callback, body=raw, headers=headers, redirect=False)
-    except (urllib3.exceptions.HTTPError, ValueError) as exc:  # ValueError: a malformed URL
+        status, answer = http.post(callback, raw, headers)
+    except (OSError, HTTPException, ValueError) as exc:  # ValueError: a malformed URL
         return Outcome(False, f"{type(exc).__name__}: {exc}")
-    if 200 <= response.status < 300:
+    if 200 <= status < 300:
         return Outcome(True)
-    return Outcome(False, f"HTTP {response.status}: {response.data[:200].decode(errors='replace')}")
+    return Outcome(False, f"HTTP {status}: {answer[:200].decode(errors='replace')}")

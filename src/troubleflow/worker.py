@@ -83,6 +83,7 @@ class Worker:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.http = webhooks.client(settings.webhook_timeout_seconds, max(1, settings.webhook_concurrency))
+        self.peers = b2b.client(settings.webhook_timeout_seconds, max(1, settings.webhook_concurrency))
         self.base_url = settings.base_url.rstrip("/") or DEFAULT_BASE_URL
         self.policies = load_policies(settings.policy_dir or None)
         self._next_housekeeping = self.clock.now()
@@ -117,7 +118,7 @@ class Worker:
             external_problems.answered(conn, item, reply, now, base_url=self.base_url)
 
         return handoffs.send_due(
-            self.db, clock=self.clock, settings=self.settings, call=lambda h: b2b.call(self.http, h),
+            self.db, clock=self.clock, settings=self.settings, call=lambda h: b2b.call(self.peers, h),
             handlers={"partnerTroubleTicket": partner_answer, "externalServiceProblem": external_answer},
             pool=self._pool(),
         )  # fmt: skip
@@ -152,6 +153,7 @@ class Worker:
             self._posting.shutdown(wait=True)
             self._posting = None
         self.http.clear()
+        self.peers.clear()
 
     def housekeeping(self) -> int:
         """Forget Idempotency-Keys older than a day (at most once a minute); returns how many."""
