@@ -78,18 +78,13 @@ def create_report(
             )
             events = [event]
             ticket = intake.obtain_configuration(conn, ticket, policy, actor, now)
-            tracked = policy is not None and not track_start.in_worker(policy)
-            if tracked:
-                assert policy is not None
+            if policy is not None and not track_start.in_worker(policy):
                 ticket, events = track_start.begin(conn, ticket, events, policy, actor, now)
             ticket = intake.check_outage(conn, ticket, actor, now)
             ticket = delegation.begin(conn, ticket, policy, actor, now)  # a service-layer fault: 1.4.6.1
             doc = tickets.add(conn, ticket)
-            if tracked:
-                assert policy is not None
-                track_start.plan(conn, ticket, policy, actor, now)
-            elif policy is not None:
-                track_start.defer(conn, ticket.id, actor, now)
+            if policy is not None:
+                track_start.written(conn, ticket, policy, actor, now)  # plan its work, or queue the start
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, fingerprint, ticket.id, doc, now)
             outbox.add(conn, events, doc, now)

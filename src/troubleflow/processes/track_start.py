@@ -43,8 +43,8 @@ _TRACKING_FIELDS = (
 _REPORT_FIELDS = ("priority", "expected_resolution_date", "note", "related_entity", "extensions")
 
 
-def in_worker(policy: p.Policy | None) -> bool:
-    return policy is not None and policy.intake.start_tracking == p.IN_WORKER
+def in_worker(policy: p.Policy) -> bool:
+    return policy.intake.start_tracking == p.IN_WORKER
 
 
 def begin(
@@ -71,12 +71,16 @@ def plan(conn: Connection, ticket: TroubleTicket, policy: p.Policy, actor: str, 
     partner_tickets.delegate_at_intake(conn, ticket, policy, actor, now)  # docs/partners.md
 
 
-def defer(conn: Connection, ticket_id: str, actor: str, now: datetime) -> None:
-    """Leave the start to the worker: a durable timer due now, and the trail says so."""
-    timers.arm_many(conn, [ArmRequest(ticket_id, START, etom.TRACK_AND_MANAGE, now, {})], now)
+def written(conn: Connection, ticket: TroubleTicket, policy: p.Policy, actor: str, now: datetime) -> None:
+    """After the new report's row is written: plan its work, or (`in_worker`) leave the start to the
+    worker: a durable timer due now, and the trail says so."""
+    if not in_worker(policy):
+        plan(conn, ticket, policy, actor, now)
+        return
+    timers.arm_many(conn, [ArmRequest(ticket.id, START, etom.TRACK_AND_MANAGE, now, {})], now)
     why = "policy intake.start_tracking: in_worker"
     history.append(
-        conn, HistoryEntry(ticket_id, now, actor, etom.TRACK_AND_MANAGE, "trackingQueued", reason=why)
+        conn, HistoryEntry(ticket.id, now, actor, etom.TRACK_AND_MANAGE, "trackingQueued", reason=why)
     )
 
 
@@ -88,10 +92,8 @@ def fire(
     a worker without a policy, is not started and the trail says why."""
     if ticket.tracking is not None:
         return None
-    why = "no policy" if policy is None else None
-    if ticket.status not in WATCHED_STATUSES:
-        why = f"report {ticket.status.value} before tracking started"
-    if why is not None or policy is None:
+    if policy is None or ticket.status not in WATCHED_STATUSES:
+        why = "no policy" if policy is None else f"report {ticket.status.value} before tracking started"
         history.append(
             conn, HistoryEntry(ticket.id, now, actor, etom.TRACK_AND_MANAGE, "trackingNotStarted", reason=why)
         )
