@@ -7,8 +7,8 @@ The policy's `intake.start_tracking` says when (docs/policy.md):
 - `at_creation`: inside the creation transaction; the 201 carries priority, commitment and tasks.
 - `in_worker`: the creation transaction writes the acknowledged report (Generate Customer Problem Report,
   1.3.7.5.1) and a durable `trackStart` timer due at once; the worker's next timer pass starts tracking in
-  batches and tells subscribers by an AttributeValueChangeEvent. A storm's mode: a create writes about a
-  third of the rows. The SLA clock still runs from the report's creation.
+  batches and tells subscribers by an AttributeValueChangeEvent. A storm's mode: a create writes 7 rows
+  instead of 18 (default policy), for about half the CPU. The SLA clock still runs from the report's creation.
 """
 
 from __future__ import annotations
