@@ -322,24 +322,27 @@ def measure(
     script_args: list[str] | None = None,
     fallback: tuple[str, list[str], bytes | None] | None = None,
 ) -> Figure:
-    results = []
     with RssSampler(server_pid) as rss:
-        for _ in range(runs):
-            if shutil.which("wrk"):
-                results.append(
-                    wrk(
-                        base + path,
-                        connections=connections,
-                        seconds=seconds,
-                        script=script,
-                        script_args=script_args,
-                    )
-                )
-            else:
-                assert fallback is not None
-                method, urls, body = fallback
-                results.append(python_load(method, urls, body, connections=connections, seconds=seconds))
+        results = [
+            load_once(base + path, connections, seconds, script, script_args, fallback) for _ in range(runs)
+        ]
     return load_figure(name, setup, connections, results, rss.peak)
+
+
+def load_once(
+    url: str,
+    connections: int,
+    seconds: int,
+    script: str | None,
+    script_args: list[str] | None,
+    fallback: tuple[str, list[str], bytes | None] | None,
+) -> tuple[float, float, float, int]:
+    """One run of wrk, or of the Python load generator (`fallback`: method, urls, body) without it."""
+    if shutil.which("wrk"):
+        return wrk(url, connections=connections, seconds=seconds, script=script, script_args=script_args)
+    assert fallback is not None
+    method, urls, body = fallback
+    return python_load(method, urls, body, connections=connections, seconds=seconds)
 
 
 def load_figure(
@@ -592,10 +595,8 @@ def deferred_creates(
     try:
         with RssSampler(server.pid) as rss:
             for _ in range(args.runs):
-                if shutil.which("wrk"):
-                    result = wrk(base + API, connections=c, seconds=args.seconds, script=str(script))
-                else:
-                    result = python_load("POST", [base + API], body, connections=c, seconds=args.seconds)
+                fallback = ("POST", [base + API], body)
+                result = load_once(base + API, c, args.seconds, str(script), None, fallback)
                 creates.append(result)
                 started = time.perf_counter()
                 with db.read() as conn:

@@ -36,22 +36,21 @@ class KeepAlivePool:
         """POST `body` to `url`; returns (status, response body). Raises OSError or
         http.client.HTTPException when no answer came, ValueError for a URL that is not http(s)."""
         origin, target = _split(url)
-        conn = self._take(origin)
-        reused = conn is not None
-        if conn is None:
-            conn = self._connect(origin)
+        kept = self._take(origin)
+        if kept is not None:
+            try:
+                return self._send(origin, kept, target, body, headers)
+            except _STALE:
+                pass  # the server closed it while it was idle: once more, on a fresh connection
+        return self._send(origin, self._connect(origin), target, body, headers)
+
+    def _send(
+        self, origin: Origin, conn: HTTPConnection, target: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, bytes]:
+        """One exchange on `conn`; the connection is kept for the next call when the server allows it,
+        closed otherwise and on any failure."""
         try:
             status, answer, keep = _exchange(conn, target, body, headers)
-        except _STALE:
-            conn.close()
-            if not reused:
-                raise
-            conn = self._connect(origin)
-            try:
-                status, answer, keep = _exchange(conn, target, body, headers)
-            except BaseException:
-                conn.close()
-                raise
         except BaseException:
             conn.close()
             raise
